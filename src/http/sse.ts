@@ -1,0 +1,76 @@
+/**
+ * Server-Sent Events pass-through. Each chunk goes to the client the moment the upstream sends it
+ * (no buffering), and when the stream is idle for `keepAliveMs` a `:` comment line is written so
+ * Cloudflare's edge and other intermediaries don't cut it (SSE comments are ignored by every
+ * parser: WHATWG HTML §9.2.6). A comment is only inserted at a line boundary, never inside an
+ * upstream line.
+ */
+
+const KEEPALIVE = new TextEncoder().encode(": keepalive\n\n");
+const LF = 0x0a;
+
+/** Wraps an SSE body so idle periods get keep-alive comments. Cancelling it cancels the upstream. */
+export function withKeepAlive(
+  body: ReadableStream<Uint8Array>,
+  keepAliveMs: number,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let lastWrite = Date.now();
+  let atLineStart = true;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        timer = setInterval(() => {
+          if (!atLineStart || Date.now() - lastWrite < keepAliveMs) return;
+          try {
+            controller.enqueue(KEEPALIVE);
+            lastWrite = Date.now();
+          } catch {
+            stop();
+          }
+        }, keepAliveMs);
+      },
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            stop();
+            controller.close();
+            return;
+          }
+          if (value.byteLength > 0) {
+            atLineStart = value[value.byteLength - 1] === LF;
+            lastWrite = Date.now();
+            controller.enqueue(value);
+          }
+        } catch (error) {
+          stop();
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        stop();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Response headers that keep an SSE stream from being buffered or compressed on the way out. */
+export function markUnbuffered(headers: Headers): void {
+  headers.set("Cache-Control", "no-cache, no-transform");
+  headers.set("X-Accel-Buffering", "no");
+  headers.delete("Content-Length");
+  headers.delete("Content-Encoding");
+}
+
+/** Whether a response carries an SSE stream. */
+export function isEventStream(headers: Headers): boolean {
+  return (headers.get("Content-Type") ?? "").toLowerCase().startsWith("text/event-stream");
+}

@@ -1,0 +1,34 @@
+/**
+ * The decision log (DESIGN §7): one structured JSON line per judged tools/call. It names who,
+ * which session, which tool, the verdict, the rule and the policy hash — and a hash of the
+ * arguments, never the arguments themselves (they may carry secrets or personal data).
+ */
+
+export interface DecisionLogLine {
+  principal: string;
+  session: string | null;
+  tool: string;
+  action: string;
+  ruleId: string;
+  policy: string;
+  args: unknown;
+  /** Milliseconds from the request's arrival to the verdict. */
+  latencyMs: number;
+  retryAfterSeconds?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** SHA-256 (hex, first 16 digits) of a value's JSON text: equal arguments, equal hashes. */
+export async function argumentsHash(args: unknown): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(args) ?? ""));
+  let hex = "";
+  for (const byte of new Uint8Array(digest).subarray(0, 8)) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Writes one decision line to the Worker's log (Workers Logs / `wrangler tail`). */
+export async function logDecision(line: DecisionLogLine): Promise<void> {
+  const { args, ...rest } = line;
+  console.log(JSON.stringify({ event: "decision", ...rest, argsHash: await argumentsHash(args) }));
+}

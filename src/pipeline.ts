@@ -1,0 +1,138 @@
+/**
+ * The request pipeline of DESIGN §2, as straight-line code. Each stage decides one thing and
+ * either hands the next stage its context or ends the request with a refusal. The order is the
+ * contract:
+ *
+ *  1. origin   — first, because it needs only headers and a rebinding attacker must learn nothing;
+ *  2. identify — before the body is read, so an unauthenticated caller cannot make us parse 4 MiB;
+ *     session  — a bound session id must belong to the caller (404 otherwise), still before the body;
+ *  3. parse    — size, media type, JSON, JSON-RPC shape: nothing is judged that isn't well-formed;
+ *  4. decide   — mirrored headers checked against the body, then each tools/call judged (pure);
+ *  5. enforce  — refused calls answered here; only then, for allowed calls with limits, do the
+ *                limiter Durable Objects wake;
+ *  6. forward  — the judged messages, re-serialized, and the upstream's answer streamed back;
+ *  7. inspect  — tools/list results filtered, `count: success` refunds settled; all else untouched.
+ *
+ * GET (the server-to-client stream) and DELETE (end of session) run stages 1, 2 and 6.
+ */
+import { activePolicy } from "./active-policy.ts";
+import type { Config } from "./config.ts";
+import type { Env } from "./env.ts";
+import { refusalResponse } from "./errors.ts";
+import { answersResponse, mergeAnswers } from "./http/answers.ts";
+import { releaseAll } from "./limiter/client.ts";
+import { logDecision } from "./log.ts";
+import { checkMirroredHeaders, decideAll, type Judgement } from "./stages/decide.ts";
+import { refuseByPolicy, split } from "./stages/enforce.ts";
+import { forward, upstreamUrlFor } from "./stages/forward.ts";
+import { identify } from "./stages/identify.ts";
+import { inspectToolsList, toolsListIds } from "./stages/inspect.ts";
+import { enforceLimits, type LimitOutcome } from "./stages/limits.ts";
+import { checkOrigin } from "./stages/origin.ts";
+import { errorIdOf, parseBody } from "./stages/parse.ts";
+import { bindSessionHeader, upstreamSessionId } from "./stages/session.ts";
+import { settleRefunds } from "./stages/settle.ts";
+
+/** Handles `POST /mcp`: one JSON-RPC message or a batch. */
+export async function handlePost(
+  request: Request,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  config: Config,
+): Promise<Response> {
+  const started = Date.now();
+  const originRefusal = checkOrigin(request, config);
+  if (originRefusal) return refusalResponse(originRefusal);
+
+  const principal = await identify(request, config);
+  if (!principal.ok) return refusalResponse(principal.error);
+  const agent = principal.value.name;
+  const session = await upstreamSessionId(request, config, agent, env.SESSION_SECRET);
+  if (!session.ok) return refusalResponse(session.error);
+
+  const parsed = await parseBody(request, config);
+  if (!parsed.ok) return refusalResponse(parsed.error);
+  const errorId = errorIdOf(parsed.value);
+
+  const policy = activePolicy(env);
+  if (!policy.ok) return refusalResponse({ kind: "config_invalid", detail: policy.error }, errorId);
+  const mirrored = checkMirroredHeaders(request.headers, parsed.value);
+  if (!mirrored.ok) return refusalResponse(mirrored.error, errorId);
+  const judgement = decideAll(parsed.value, policy.value, agent);
+
+  const refused = refuseByPolicy(judgement, policy.value);
+  const limits = await enforceLimits(judgement, refused, {
+    env,
+    policy: policy.value,
+    agent,
+    session: session.value,
+  });
+  logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, ctx);
+  const enforced = split(parsed.value, refused);
+  if (enforced.forward.length === 0) return answersResponse(enforced.answers, parsed.value.batch);
+
+  const target = upstreamUrlFor(config, new URL(request.url));
+  const body = JSON.stringify(parsed.value.batch ? enforced.forward : enforced.forward[0]);
+  const refund = (placed: Parameters<typeof releaseAll>[1]) => ctx.waitUntil(releaseAll(env, placed));
+  const forwarded = await forward({ request, target, body, upstreamSessionId: session.value }, config, env);
+  if (!forwarded.ok) {
+    for (const placed of limits.refundable.values()) refund(placed);
+    return refusalResponse(forwarded.error, errorId);
+  }
+  await bindSessionHeader(forwarded.value.headers, config, agent, env.SESSION_SECRET);
+
+  const settled = await settleRefunds(forwarded.value, limits.refundable, refund);
+  const inspected = await inspectToolsList(settled, toolsListIds(enforced.forward), policy.value, agent);
+  return mergeAnswers(inspected, enforced.answers);
+}
+
+/** Handles `GET /mcp` (the server-to-client SSE stream) and `DELETE /mcp` (end of session). */
+export async function handleStreamOrDelete(request: Request, env: Env, config: Config): Promise<Response> {
+  const originRefusal = checkOrigin(request, config);
+  if (originRefusal) return refusalResponse(originRefusal);
+
+  const principal = await identify(request, config);
+  if (!principal.ok) return refusalResponse(principal.error);
+  const session = await upstreamSessionId(request, config, principal.value.name, env.SESSION_SECRET);
+  if (!session.ok) return refusalResponse(session.error);
+
+  const target = upstreamUrlFor(config, new URL(request.url));
+  const forwarded = await forward(
+    { request, target, body: null, upstreamSessionId: session.value },
+    config,
+    env,
+  );
+  if (!forwarded.ok) return refusalResponse(forwarded.error);
+  await bindSessionHeader(forwarded.value.headers, config, principal.value.name, env.SESSION_SECRET);
+  return forwarded.value;
+}
+
+/** One log line per judged call, written after the response is on its way (`waitUntil`). */
+function logJudgement(
+  judgement: Judgement,
+  limits: LimitOutcome,
+  request: Request,
+  principal: string,
+  policy: string,
+  started: number,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): void {
+  if (judgement.calls.length === 0) return;
+  const session = request.headers.get("Mcp-Session-Id");
+  const latencyMs = Date.now() - started;
+  const lines = judgement.calls.map((call) => {
+    const limited = limits.refusedAs.get(call.index);
+    return logDecision({
+      principal,
+      session,
+      tool: call.tool,
+      action: limited?.action ?? call.decision.action,
+      ruleId: call.decision.ruleId,
+      policy,
+      args: call.args,
+      latencyMs,
+      ...(limited?.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: limited.retryAfterSeconds }),
+    });
+  });
+  ctx.waitUntil(Promise.all(lines));
+}
