@@ -8,7 +8,13 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/policy/**/*.test.ts", "test/unit/**/*.test.ts"], environment: "node" } },
+      {
+        test: {
+          name: "unit",
+          include: ["test/policy/**/*.test.ts", "test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: { name: "workers", include: ["test/worker/**/*.test.ts"] },

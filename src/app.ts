@@ -34,8 +34,18 @@ app.get("/healthz", (c) => {
   return c.json({ ok: true, upstream: config.upstreamUrl === undefined ? "demo" : "configured" });
 });
 
-// CORS runs before the pipeline so a preflight from an allowed origin is answered, while one from
-// a foreign origin is refused by the origin check below (it gets no CORS headers either way).
+// A preflight is refused here, before CORS can answer it: a foreign origin (or a rebinding Host)
+// gets 403 and learns nothing about the endpoint. Other methods run the same check as stage 1.
+app.use("/mcp", async function preflightOrigin(c, next) {
+  if (c.req.method === "OPTIONS") {
+    const refusal = checkOrigin(c.req.raw, c.get("config"));
+    if (refusal) return refusalResponse(refusal);
+  }
+  await next();
+});
+
+// CORS runs before the pipeline so an allowed origin's preflight is answered and the headers an
+// MCP client must read (Mcp-Session-Id …) are exposed to it.
 app.use(
   "/mcp",
   cors({
@@ -46,10 +56,6 @@ app.use(
   }),
 );
 
-app.on(["OPTIONS"], "/mcp", (c) => {
-  const refusal = checkOrigin(c.req.raw, c.get("config"));
-  return refusal ? refusalResponse(refusal) : c.body(null, 204);
-});
 app.post("/mcp", (c) => handlePost(c.req.raw, c.env, c.executionCtx, c.get("config")));
 app.on(["GET", "DELETE"], "/mcp", (c) => handleStreamOrDelete(c.req.raw, c.env, c.get("config")));
 app.all("/mcp", (c) => refusalResponse({ kind: "method_not_allowed", method: c.req.method }));

@@ -64,7 +64,11 @@ export function decideAll(parsed: ParsedBody, policy: Policy, agent: string): Ju
   return { calls, unreadable };
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Whether every code unit is ASCII (then the name is already in NFKC form). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 const RANK = { allow: 0, require_approval: 1, deny: 2, hide: 3 } as const;
 
 /**
@@ -75,11 +79,12 @@ const RANK = { allow: 0, require_approval: 1, deny: 2, hide: 3 } as const;
  */
 export function judge(policy: Policy, tool: string, args: Record<string, unknown>, agent: string): Decision {
   const exact = decide(policy, { tool, args, agent });
-  if (ASCII.test(tool)) return exact;
+  if (isAscii(tool)) return exact;
   const folded = tool.normalize("NFKC");
   if (folded === tool) return exact;
   const other = decide(policy, { tool: folded, args, agent });
-  if (RANK[other.action] !== RANK[exact.action]) return RANK[other.action] > RANK[exact.action] ? other : exact;
+  if (RANK[other.action] !== RANK[exact.action])
+    return RANK[other.action] > RANK[exact.action] ? other : exact;
   const known = new Set(exact.limits.map((limit) => limit.ruleId));
   return { ...exact, limits: [...exact.limits, ...other.limits.filter((limit) => !known.has(limit.ruleId))] };
 }
@@ -87,7 +92,7 @@ export function judge(policy: Policy, tool: string, args: Record<string, unknown
 /** Whether a tools/list entry is shown, by the same two-form rule as `judge`. */
 export function visibleInList(policy: Policy, tool: string, agent: string): boolean {
   if (listVisibility(policy, tool, agent) === "hidden") return false;
-  if (ASCII.test(tool)) return true;
+  if (isAscii(tool)) return true;
   const folded = tool.normalize("NFKC");
   return folded === tool || listVisibility(policy, folded, agent) === "visible";
 }

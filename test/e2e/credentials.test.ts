@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Proxy, startProxy } from "./harness.ts";
+import { type RunningProxy, startProxy } from "./harness.ts";
 import { type CountingUpstream, startCountingUpstream } from "./upstream.ts";
 
 const ACCEPT = "application/json, text/event-stream";
@@ -30,9 +30,9 @@ const unauthorizedBody = JSON.stringify({
 
 let upstream: CountingUpstream;
 /** UPSTREAM_AUTHORIZATION + AGENT_KEYS: the proxy authenticates agents and the upstream. */
-let injecting: Proxy;
+let injecting: RunningProxy;
 /** Neither set: the agent's credentials and the upstream's challenges pass through. */
-let passthrough: Proxy;
+let passthrough: RunningProxy;
 
 beforeAll(async () => {
   upstream = await startCountingUpstream({ stateless: true, json: true });

@@ -24,6 +24,8 @@ export interface CountingUpstream {
   received: ReceivedRequest[];
   /** The `tools/call` names received, in order (batches flattened). */
   toolCalls(): string[];
+  /** The `tools/call` params received (name and arguments), in order. */
+  calls(): Array<{ name: string; arguments: Record<string, unknown> }>;
   /** Replace the MCP server's answer with a custom one for every request from now on. */
   reply(handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined): void;
   close(): Promise<void>;
@@ -34,9 +36,25 @@ export interface UpstreamOptions {
   stateless?: boolean;
   /** Answer with JSON instead of SSE. */
   json?: boolean;
+  /** Extra tools that accept any arguments and echo them back as JSON text. */
+  tools?: readonly string[];
 }
 
-function buildServer(): McpServer {
+/** The demo broker-admin server's tool names, for running the demo policy against this upstream. */
+export const BROKER_TOOLS = [
+  "list_brokers",
+  "describe_broker",
+  "get_broker_metrics",
+  "list_users",
+  "create_user",
+  "delete_user",
+  "update_broker_config",
+  "reboot_broker",
+  "delete_broker",
+  "internal_debug_dump",
+] as const;
+
+function buildServer(extraTools: readonly string[] = []): McpServer {
   const server = new McpServer(
     { name: "counting-upstream", version: "1.0.0" },
     { capabilities: { logging: {} } },
@@ -47,6 +65,11 @@ function buildServer(): McpServer {
   server.registerTool("show_arguments", { inputSchema: z.object({}).passthrough() }, async (args) => ({
     content: [{ type: "text", text: JSON.stringify(args) }],
   }));
+  for (const name of extraTools) {
+    server.registerTool(name, { inputSchema: z.object({}).passthrough() }, async (args) => ({
+      content: [{ type: "text", text: JSON.stringify(args) }],
+    }));
+  }
   server.registerTool("fail", {}, async () => ({
     isError: true,
     content: [{ type: "text", text: "failed" }],
@@ -92,7 +115,7 @@ export async function startCountingUpstream(options: UpstreamOptions = {}): Prom
         enableJsonResponse: options.json ?? false,
       });
       res.on("close", () => void transport.close());
-      await buildServer().connect(transport);
+      await buildServer(options.tools).connect(transport);
       return transport.handleRequest(req, res, json);
     }
     const sessionId = req.headers["mcp-session-id"];
@@ -113,22 +136,26 @@ export async function startCountingUpstream(options: UpstreamOptions = {}): Prom
       onsessioninitialized: (id) => void sessions.set(id, transport),
       onsessionclosed: (id) => void sessions.delete(id),
     });
-    await buildServer().connect(transport);
+    await buildServer(options.tools).connect(transport);
     return transport.handleRequest(req, res, json);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
+  type ToolCall = { name: string; arguments: Record<string, unknown> };
+  const calls = (): ToolCall[] =>
+    received.flatMap((request) => {
+      const messages = Array.isArray(request.json) ? request.json : [request.json];
+      return messages
+        .filter((m): m is { method: string; params: ToolCall } => m?.method === "tools/call")
+        .map((m) => m.params);
+    });
+
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     received,
-    toolCalls: () =>
-      received.flatMap((request) => {
-        const messages = Array.isArray(request.json) ? request.json : [request.json];
-        return messages
-          .filter((m): m is { method: string; params: { name: string } } => m?.method === "tools/call")
-          .map((m) => m.params.name);
-      }),
+    toolCalls: () => calls().map((call) => call.name),
+    calls,
     reply: (handler) => {
       override = handler;
     },

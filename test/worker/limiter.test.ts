@@ -37,7 +37,8 @@ describe("limiter", () => {
 
     const orders = unique("arg:CONFIG:orders");
     const billing = unique("arg:CONFIG:billing");
-    for (let i = 0; i < 2; i++) expect((await reserveAll(env, [limit(orders, "CONFIG", 2, 60_000)])).ok).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect((await reserveAll(env, [limit(orders, "CONFIG", 2, 60_000)])).ok).toBe(true);
     expect((await reserveAll(env, [limit(orders, "CONFIG", 2, 60_000)])).ok).toBe(false);
     expect((await reserveAll(env, [limit(billing, "CONFIG", 2, 60_000)])).ok).toBe(true);
   });
@@ -46,13 +47,20 @@ describe("limiter", () => {
     const key = unique("session:clock");
     const t0 = 1_000_000;
     for (let i = 0; i < 10; i++) {
-      expect((await stub(key).reserve([{ rule: "R", max: 10, windowMs: 60_000, reservation: `r${i}` }], t0 + i)).ok).toBe(
-        true,
-      );
+      expect(
+        (await stub(key).reserve([{ rule: "R", max: 10, windowMs: 60_000, reservation: `r${i}` }], t0 + i))
+          .ok,
+      ).toBe(true);
     }
-    const early = await stub(key).reserve([{ rule: "R", max: 10, windowMs: 60_000, reservation: "early" }], t0 + 59_999);
+    const early = await stub(key).reserve(
+      [{ rule: "R", max: 10, windowMs: 60_000, reservation: "early" }],
+      t0 + 59_999,
+    );
     expect(early).toEqual({ ok: false, rule: "R", retryAfterMs: 1 });
-    const onTime = await stub(key).reserve([{ rule: "R", max: 10, windowMs: 60_000, reservation: "on-time" }], t0 + 60_000);
+    const onTime = await stub(key).reserve(
+      [{ rule: "R", max: 10, windowMs: 60_000, reservation: "on-time" }],
+      t0 + 60_000,
+    );
     expect(onTime).toEqual({ ok: true });
   });
 
@@ -106,7 +114,10 @@ describe("limiter", () => {
         },
       },
     } as unknown as Env;
-    const outcome = await reserveAll(broken, [limit(healthy, "A", 5, 60_000), limit("global-broken", "G", 5, 60_000)]);
+    const outcome = await reserveAll(broken, [
+      limit(healthy, "A", 5, 60_000),
+      limit("global-broken", "G", 5, 60_000),
+    ]);
     expect(outcome).toMatchObject({ ok: false, kind: "unavailable" });
     expect(await stub(healthy).count("A", 60_000)).toBe(0);
   });

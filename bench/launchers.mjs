@@ -1,0 +1,209 @@
+/**
+ * The two ways the benchmark runs a Worker bundle, each returning `{ url, pids(), stop() }`:
+ *  - miniflare: workerd through Miniflare's API, without wrangler's dev layer;
+ *  - wrangler:  `wrangler dev` on a generated config in bench/out pointing at the bundle.
+ * `pids()` lists the workerd processes serving the Worker (found by walking /proc from the process
+ * that started them), for the memory measurements.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { outDir, root } from "./build.mjs";
+
+const COMPATIBILITY_DATE = "2026-11-01";
+const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+
+/** Parent pid and command name of a process, or undefined when it is gone. */
+function procStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+    return { comm, ppid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live descendant of `pid` whose command name is `comm`. */
+export function descendants(pid, comm) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (!stat) continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push({ pid: Number(entry), comm: stat.comm });
+    children.set(stat.ppid, list);
+  }
+  const found = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      if (child.comm === comm) found.push(child.pid);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Worker description: `{ name, script, durableObjects: boolean, vars }`. */
+export async function startMiniflare(worker) {
+  const before = new Set(descendants(process.pid, "workerd"));
+  const port = await freePort();
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port,
+    modules: true,
+    scriptPath: worker.script,
+    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
+    bindings: worker.vars,
+    ...(worker.durableObjects
+      ? {
+          durableObjects: {
+            LIMITER: { className: "Limiter", useSQLite: true },
+            DEMO_UPSTREAM: { className: "DemoUpstream", useSQLite: true },
+          },
+        }
+      : {}),
+    // The proxy logs one line per decision; drain workerd's output without echoing it.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.on("data", (chunk) => {
+        if (process.env.BENCH_DEBUG) process.stderr.write(chunk);
+      });
+    },
+  });
+  const url = await mf.ready;
+  const mine = descendants(process.pid, "workerd").filter((pid) => !before.has(pid));
+  return {
+    url: new URL("/mcp", url).href,
+    pids: () => mine.filter((pid) => procStat(pid) !== undefined),
+    stop: () => mf.dispose(),
+  };
+}
+
+function wranglerConfig(worker) {
+  const lines = [
+    `name = "bench-${worker.name}"`,
+    `main = ${JSON.stringify(worker.script)}`,
+    `compatibility_date = "${COMPATIBILITY_DATE}"`,
+    `compatibility_flags = ${JSON.stringify(COMPATIBILITY_FLAGS)}`,
+    "no_bundle = true",
+  ];
+  if (worker.durableObjects) {
+    lines.push(
+      "",
+      "[[durable_objects.bindings]]",
+      'name = "DEMO_UPSTREAM"',
+      'class_name = "DemoUpstream"',
+      "",
+      "[[durable_objects.bindings]]",
+      'name = "LIMITER"',
+      'class_name = "Limiter"',
+      "",
+      "[[migrations]]",
+      'tag = "v1"',
+      'new_sqlite_classes = ["DemoUpstream", "Limiter"]',
+    );
+  }
+  const file = join(outDir, `wrangler.${worker.name}.toml`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+async function waitForHttp(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { method: "GET", signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms`);
+}
+
+/** `wrangler dev` on a generated config; vars via --var; state under bench/out. */
+export async function startWranglerDev(worker) {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const persist = join(outDir, "wrangler-state", worker.name);
+  rmSync(persist, { recursive: true, force: true });
+  const args = [
+    join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
+    "dev",
+    "--config",
+    wranglerConfig(worker),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persist,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ];
+  for (const [name, value] of Object.entries(worker.vars)) args.push("--var", `${name}:${value}`);
+  const child = spawn(process.execPath, args, {
+    cwd: outDir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" },
+  });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-4000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const url = `http://127.0.0.1:${port}/mcp`;
+  try {
+    await waitForHttp(url, child, 60_000);
+  } catch (error) {
+    child.kill("SIGTERM");
+    throw new Error(`${error.message}\n${output}`);
+  }
+  return {
+    url,
+    pids: () => descendants(child.pid, "workerd"),
+    stop: async () => {
+      const workerds = descendants(child.pid, "workerd");
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      for (const pid of workerds) {
+        if (procStat(pid) !== undefined) process.kill(pid, "SIGKILL");
+      }
+    },
+  };
+}
+
+export const LAUNCHERS = {
+  miniflare: { label: "Miniflare API (workerd, no dev layer)", start: startMiniflare },
+  wrangler: { label: "wrangler dev", start: startWranglerDev },
+};
