@@ -144,3 +144,37 @@ describe("with neither AGENT_KEYS nor UPSTREAM_AUTHORIZATION", () => {
     expect(upstream.received[0]?.headers.authorization).toBe(token);
   });
 });
+
+describe("OAuth discovery through the proxy", () => {
+  it("forwards the protected-resource metadata request to the upstream's own path when credentials pass through", async () => {
+    const metadata = {
+      resource: "https://upstream.example/mcp",
+      authorization_servers: ["https://auth.example"],
+    };
+    upstream.reply((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(metadata));
+    });
+    const response = await fetch(new URL("/.well-known/oauth-protected-resource/mcp", passthrough.url));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(metadata);
+    expect(upstream.received.map((request) => [request.method, request.path])).toEqual([
+      ["GET", "/.well-known/oauth-protected-resource/mcp"],
+    ]);
+
+    upstream.received.length = 0;
+    const server = await fetch(new URL("/.well-known/oauth-authorization-server", passthrough.url));
+    expect(server.status).toBe(200);
+    await server.body?.cancel();
+    expect(upstream.received.map((request) => request.path)).toEqual([
+      "/.well-known/oauth-authorization-server",
+    ]);
+  });
+
+  it("does not advertise the upstream's OAuth server when the proxy owns authentication", async () => {
+    const response = await fetch(new URL("/.well-known/oauth-protected-resource/mcp", injecting.url));
+    expect(response.status).toBe(404);
+    await response.body?.cancel();
+    expect(upstream.received).toHaveLength(0);
+  });
+});

@@ -84,6 +84,29 @@ describe("decisions through the SDK client", () => {
     expect(received[0]).toEqual({ name: "describe_broker", arguments: args });
   });
 
+  it("limits create_user to 10 per minute in the client's session and says when to retry", async () => {
+    for (let i = 0; i < 10; i++) {
+      const ok = await client.callTool({
+        name: "create_user",
+        arguments: { brokerId: "orders", username: `sdk${i}` },
+      });
+      expect(ok.isError).toBeFalsy();
+    }
+    const limited = await client.callTool({
+      name: "create_user",
+      arguments: { brokerId: "orders", username: "sdk10" },
+    });
+    expect(limited.isError).toBe(true);
+    expect(JSON.stringify(limited.content)).toMatch(
+      /Rate limit reached for create_user .*Try again in \d+ s/,
+    );
+    expect(limited._meta?.["mcp-warden/decision"]).toMatchObject({
+      action: "rate_limited",
+      ruleId: "CREATE_USER",
+    });
+    expect(upstream.toolCalls().filter((name) => name === "create_user")).toHaveLength(10);
+  });
+
   it("applies conditions on arguments: deleting admin is denied, other users pass", async () => {
     const admin = await client.callTool({
       name: "delete_user",

@@ -5,9 +5,14 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { activePolicy } from "../../src/active-policy.ts";
 import type { Env } from "../../src/env.ts";
 import { type PlacedLimit, reserveAll } from "../../src/limiter/client.ts";
 import type { Limiter } from "../../src/limiter/limiter.ts";
+import { decideAll } from "../../src/stages/decide.ts";
+import type { Refused } from "../../src/stages/enforce.ts";
+import { enforceLimits } from "../../src/stages/limits.ts";
+import { validateShape } from "../../src/stages/parse.ts";
 
 const stub = (key: string) => env.LIMITER.get(env.LIMITER.idFromName(key));
 let counter = 0;
@@ -120,5 +125,39 @@ describe("limiter", () => {
     ]);
     expect(outcome).toMatchObject({ ok: false, kind: "unavailable" });
     expect(await stub(healthy).count("A", 60_000)).toBe(0);
+  });
+
+  it("answers a call whose limiter is down with an isError result and forwards nothing (fail closed)", async () => {
+    const down = {
+      ...env,
+      LIMITER: {
+        idFromName: (name: string) => env.LIMITER.idFromName(name),
+        get: () => ({
+          reserve: () => Promise.reject(new Error("unreachable")),
+          release: () => Promise.resolve(0),
+        }),
+      },
+    } as unknown as Env;
+    const policy = activePolicy(down);
+    if (!policy.ok) throw new Error(policy.error);
+    const parsed = validateShape({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "create_user", arguments: { brokerId: "orders", username: "x" } },
+    });
+    if (!parsed.ok) throw new Error("bad fixture");
+    const judgement = decideAll(parsed.value, policy.value, "alice");
+    const refused: Refused = new Map();
+    const outcome = await enforceLimits(judgement, refused, {
+      env: down,
+      policy: policy.value,
+      agent: "alice",
+      session: "s",
+    });
+    const answer = refused.get(0) as { result: { isError: boolean; content: Array<{ text: string }> } };
+    expect(answer.result.isError).toBe(true);
+    expect(answer.result.content[0]?.text).toContain("could not be reached");
+    expect(outcome.refusedAs.get(0)).toEqual({ action: "limiter_unavailable" });
   });
 });
