@@ -5,9 +5,11 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { activePolicy } from "./active-policy.ts";
 import { type Config, readConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 import { JsonRpcCode, jsonRpcError, refusalResponse } from "./errors.ts";
+import { POLICY } from "./generated/policy.ts";
 import { handlePost, handleStreamOrDelete } from "./pipeline.ts";
 import { credentialMode, forward, upstreamUrlFor } from "./stages/forward.ts";
 import { checkOrigin, isOriginAllowed } from "./stages/origin.ts";
@@ -31,7 +33,16 @@ app.use("*", async function loadConfig(c, next) {
 
 app.get("/healthz", (c) => {
   const config = c.get("config");
-  return c.json({ ok: true, upstream: config.upstreamUrl === undefined ? "demo" : "configured" });
+  const policy = activePolicy(c.env);
+  return c.json(
+    {
+      ok: policy.ok,
+      upstream: config.upstreamUrl === undefined ? "demo" : "configured",
+      policy: POLICY.shortHash,
+      ...(policy.ok ? {} : { error: policy.error }),
+    },
+    policy.ok ? 200 : 500,
+  );
 });
 
 // A preflight is refused here, before CORS can answer it: a foreign origin (or a rebinding Host)

@@ -13,7 +13,7 @@
  *  6. forward  — the judged messages, re-serialized, and the upstream's answer streamed back;
  *  7. inspect  — tools/list results filtered, `count: success` refunds settled; all else untouched.
  *
- * GET (the server-to-client stream) and DELETE (end of session) run stages 1, 2 and 6.
+ * GET (the server-to-client stream) and DELETE (end of session) run stages 1, 2 and 6 (and GET, 7).
  */
 import { activePolicy } from "./active-policy.ts";
 import type { Config } from "./config.ts";
@@ -104,7 +104,14 @@ export async function handleStreamOrDelete(request: Request, env: Env, config: C
   );
   if (!forwarded.ok) return refusalResponse(forwarded.error);
   await bindSessionHeader(forwarded.value.headers, config, principal.value.name, env.SESSION_SECRET);
-  return forwarded.value;
+  if (request.method !== "GET") return forwarded.value;
+  // A resumed GET stream may replay a tools/list answer: it is filtered like the original.
+  const policy = activePolicy(env);
+  if (!policy.ok) {
+    await forwarded.value.body?.cancel();
+    return refusalResponse({ kind: "config_invalid", detail: policy.error });
+  }
+  return inspectToolsList(forwarded.value, "any", policy.value, principal.value.name);
 }
 
 /** One log line per judged call, written after the response is on its way (`waitUntil`). */

@@ -32,16 +32,23 @@ export function toolsListIds(messages: readonly Message[]): Set<string | number>
   return ids;
 }
 
+/**
+ * Which responses to filter: those answering the given tools/list request ids, or — on the GET
+ * stream, where an upstream may replay earlier responses after a `Last-Event-ID` resumption —
+ * any response that carries a tool list.
+ */
+export type ListIds = ReadonlySet<string | number> | "any";
+
 /** Removes hidden tools from a JSON-RPC response if it answers one of `ids`; else `undefined`. */
 export function filterToolsResponse(
   message: unknown,
-  ids: ReadonlySet<string | number>,
+  ids: ListIds,
   policy: Policy,
   agent: string,
 ): Record<string, unknown> | undefined {
   if (typeof message !== "object" || message === null) return undefined;
   const response = message as Record<string, unknown>;
-  if (!ids.has(response.id as string | number)) return undefined;
+  if (ids !== "any" && !ids.has(response.id as string | number)) return undefined;
   const result = response.result as Record<string, unknown> | undefined;
   if (!result || !Array.isArray(result.tools)) return undefined;
   const tools = result.tools.filter((tool: unknown) => {
@@ -55,11 +62,11 @@ export function filterToolsResponse(
 /** Filters the tools/list answers in an upstream response (JSON or SSE). */
 export async function inspectToolsList(
   response: Response,
-  ids: ReadonlySet<string | number>,
+  ids: ListIds,
   policy: Policy,
   agent: string,
 ): Promise<Response> {
-  if (ids.size === 0 || !policyHides(policy) || response.body === null) return response;
+  if ((ids !== "any" && ids.size === 0) || !policyHides(policy) || response.body === null) return response;
   const rewrite = (value: unknown) => {
     if (Array.isArray(value)) {
       let changed = false;

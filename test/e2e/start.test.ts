@@ -71,6 +71,16 @@ describe("npm start with no UPSTREAM_URL", () => {
     await client.close();
   });
 
+  it("reports health, the demo upstream and the policy hash", async () => {
+    const response = await fetch(url.replace("/mcp", "/healthz"));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      ok: true,
+      upstream: "demo",
+      policy: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+  });
+
   it("keeps the demo's state across sessions during the run", async () => {
     const first = await connect();
     const username = `user-${Date.now()}`;

@@ -55,6 +55,12 @@ describe("tools/list filtering", () => {
     ]);
   });
 
+  it("filters any tool list replayed on the GET stream, whatever its id", async () => {
+    const filtered = await inspectToolsList(sse(toolsList(99)), "any", demoPolicy(), "anonymous");
+    const data = (await filtered.text()).replace("event: message\ndata: ", "").trim();
+    expect(names(JSON.parse(data))).toEqual(["list_brokers", "create_user"]);
+  });
+
   it("leaves an answer to another request id alone", async () => {
     const body = JSON.stringify(toolsList(8));
     const filtered = await inspectToolsList(
