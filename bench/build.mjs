@@ -29,11 +29,15 @@ function compilePolicy(name, policyDir) {
 
 /**
  * Bundles `entry` (default src/index.ts) as an ES module Worker. `policyDir` chooses the policy;
- * `replace` maps a src module path (relative to src/, e.g. "log.ts") to a shim file.
+ * `replace` maps a src module path (relative to src/, e.g. "log.ts") or a package specifier
+ * (e.g. "@modelcontextprotocol/sdk/types.js", replaced where src/ imports it) to a shim file.
  */
 export async function bundleWorker({ name, entry = join(root, "src", "index.ts"), policyDir, replace = {} }) {
   const policyModule = policyDir ? compilePolicy(name, policyDir) : undefined;
-  const replaced = new Map(Object.entries(replace).map(([from, to]) => [join(root, "src", from), to]));
+  const replaced = new Map(
+    Object.entries(replace).map(([from, to]) => [from.startsWith("@") ? from : join(root, "src", from), to]),
+  );
+  const inSrc = join(root, "src");
   const outfile = join(outDir, "bundles", name, "index.js");
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
@@ -51,6 +55,11 @@ export async function bundleWorker({ name, entry = join(root, "src", "index.ts")
       {
         name: "bench-redirects",
         setup(b) {
+          b.onResolve({ filter: /^@/ }, (args) =>
+            args.importer.startsWith(inSrc) && replaced.has(args.path)
+              ? { path: replaced.get(args.path) }
+              : undefined,
+          );
           b.onResolve({ filter: /\.ts$/ }, (args) => {
             if (!args.path.startsWith(".")) return undefined;
             const path = resolve(args.resolveDir, args.path);

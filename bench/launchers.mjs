@@ -165,7 +165,7 @@ export async function startWranglerDev(worker) {
     persist,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "warn",
+    process.env.BENCH_DEBUG ? "debug" : "warn",
   ];
   for (const [name, value] of Object.entries(worker.vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(process.execPath, args, {
@@ -179,6 +179,10 @@ export async function startWranglerDev(worker) {
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
+  if (process.env.BENCH_DEBUG) {
+    child.stdout.pipe(process.stderr);
+    child.stderr.pipe(process.stderr);
+  }
   const url = `http://127.0.0.1:${port}/mcp`;
   try {
     await waitForHttp(url, child, 60_000);

@@ -9,7 +9,7 @@
  * --quick runs about a tenth of the iterations (for development; the results say so).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchDir, bundleWorker, outDir, root } from "./build.mjs";
 import { LAUNCHERS } from "./launchers.mjs";
@@ -30,7 +30,15 @@ const launchers = (options.launchers ?? "miniflare,wrangler").split(",");
 
 const PLAN = quick
   ? { warmup: 20, count: 200, listWarmup: 10, listCount: 100, seconds: 1, progressRuns: 3, streamReps: 1 }
-  : { warmup: 200, count: 2000, listWarmup: 100, listCount: 1000, seconds: 5, progressRuns: 15, streamReps: 3 };
+  : {
+      warmup: 200,
+      count: 2000,
+      listWarmup: 100,
+      listCount: 1000,
+      seconds: 5,
+      progressRuns: 15,
+      streamReps: 3,
+    };
 const CONNECTIONS = 16;
 const PROGRESS_EVENTS = 20;
 const PROGRESS_INTERVAL_MS = 5;
@@ -90,7 +98,8 @@ async function verify(url, body, expect) {
   if (problem) throw new Error(`${url}: ${problem} (HTTP ${status}: ${text.slice(0, 200)})`);
 }
 
-const expectOk = (status, m) => (status === 200 && m?.result?.content?.[0]?.text === "ok" ? "" : "expected ok");
+const expectOk = (status, m) =>
+  status === 200 && m?.result?.content?.[0]?.text === "ok" ? "" : "expected ok";
 const expectDenied = (status, m) =>
   status === 200 && m?.result?.isError === true && m.result._meta?.["mcp-warden/decision"]?.action === "deny"
     ? ""
@@ -115,9 +124,33 @@ function scenarios(targets) {
   add("call", "direct", "tools/call → upstream directly", json, call("bench_allow"), expectOk, "call");
   add("call", "bare", "tools/call via bare Worker", json, call("bench_allow"), expectOk, "call");
   add("allow", "warden", "tools/call, allow rule", json, call("bench_allow"), expectOk, "call");
-  add("deny", "warden", "tools/call, deny rule (not forwarded)", json, call("bench_deny"), expectDenied, "call");
-  add("limited", "warden", "tools/call, rate limit (DO round trip)", json, call("bench_limited"), expectOk, "call");
-  add("list-json", "direct", "tools/list 500, JSON → upstream directly", json, list, expectTools(500), "list");
+  add(
+    "deny",
+    "warden",
+    "tools/call, deny rule (not forwarded)",
+    json,
+    call("bench_deny"),
+    expectDenied,
+    "call",
+  );
+  add(
+    "limited",
+    "warden",
+    "tools/call, rate limit (DO round trip)",
+    json,
+    call("bench_limited"),
+    expectOk,
+    "call",
+  );
+  add(
+    "list-json",
+    "direct",
+    "tools/list 500, JSON → upstream directly",
+    json,
+    list,
+    expectTools(500),
+    "list",
+  );
   add("list-json", "bare", "tools/list 500, JSON via bare Worker", json, list, expectTools(500), "list");
   add("list-json", "warden", "tools/list 500 (50 hidden), JSON", json, list, expectTools(450), "list");
   add("list-sse", "direct", "tools/list 500, SSE → upstream directly", sse, list, expectTools(500), "list");
@@ -141,6 +174,8 @@ async function measureRow(row) {
   return { ...rest, latency, load };
 }
 
+const pick = ({ before, peak, after }) => ({ before, peak, after });
+
 /** 10 MB (and 1 MB) results streamed through: timing, and the Worker's workerd memory. */
 async function measureStreams(targets, handles) {
   const out = { timing: [], memory: [] };
@@ -159,12 +194,25 @@ async function measureStreams(targets, handles) {
   for (const [target, handle] of Object.entries(handles)) {
     await streamOnce(targets[target], big(MB)); // allocator warm-up
     for (const size of [1, 10, 1, 10, 1, 10]) {
-      const measured = await measureMemory(handle.pids, (sample) => streamOnce(targets[target], big(size * MB), sample));
-      out.memory.push({ target, mb: size, before: measured.before, peak: measured.peak, after: measured.after });
+      const measured = await measureMemory(handle.pids, (sample) =>
+        streamOnce(targets[target], big(size * MB), sample),
+      );
+      out.memory.push({ target, mb: size, ...pick(measured) });
     }
-    const rows = out.memory.filter((row) => row.target === target);
+  }
+  // Control: a tools/list answer is read whole by design (to filter it), so its memory must grow
+  // with its size; this shows the measurement can see buffering when there is some.
+  const control = `${targets.warden}?listBytes=`;
+  for (const size of [1, 10, 1, 10, 1, 10]) {
+    const measured = await measureMemory(handles.warden.pids, (sample) =>
+      streamOnce(`${control}${size * MB}`, rpc("tools/list"), sample),
+    );
+    out.memory.push({ target: "warden tools/list (control)", mb: size, ...pick(measured) });
+  }
+  for (const target of new Set(out.memory.map((row) => row.target))) {
     for (const size of [1, 10]) {
-      const growth = Math.max(...rows.filter((row) => row.mb === size).map((row) => row.peak - row.before));
+      const runs = out.memory.filter((row) => row.target === target && row.mb === size);
+      const growth = Math.max(...runs.map((row) => row.peak - row.before));
       log(`    ${size} MB through ${target}: peak RSS growth ≤ ${(growth / 1024).toFixed(1)} MiB`);
     }
   }
@@ -182,14 +230,19 @@ async function measureProgress(targets) {
     }
     const summary = summarize(delays);
     out.push({ target, ...summary });
-    log(`    SSE progress via ${target.padEnd(7)} per-event p50 ${summary.p50.toFixed(3)} ms  p99 ${summary.p99.toFixed(3)} ms`);
+    log(
+      `    SSE progress via ${target.padEnd(7)} per-event p50 ${summary.p50.toFixed(3)} ms  p99 ${summary.p99.toFixed(3)} ms`,
+    );
   }
   return out;
 }
 
 function runPolicyBench() {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(benchDir, "policy.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(benchDir, "policy.ts")], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -198,7 +251,9 @@ function runPolicyBench() {
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
-    child.on("exit", (code) => resolve(code === 0 ? stdout.trim() : `(bench/policy.ts failed: ${stderr.trim()})`));
+    child.on("exit", (code) =>
+      resolve(code === 0 ? stdout.trim() : `(bench/policy.ts failed: ${stderr.trim()})`),
+    );
   });
 }
 
@@ -241,10 +296,29 @@ async function main() {
     results.variants = [];
     for (const variant of VARIANTS) {
       const script = await variant.build();
-      const handle = await start("miniflare", { name: variant.name, script, durableObjects: variant.durableObjects, vars: { UPSTREAM_URL: upstream } });
+      const handle = await start("miniflare", {
+        name: variant.name,
+        script,
+        durableObjects: variant.durableObjects,
+        vars: { UPSTREAM_URL: upstream },
+      });
       for (const row of variant.rows(handle.url)) {
         const measured = await measureRow({ ...row, label: `${variant.name}: ${row.label}` });
         results.variants.push({ variant: variant.name, description: variant.description, ...measured });
+      }
+      if (variant.sseStream) {
+        const runs = [];
+        for (let i = 0; i < PLAN.streamReps; i++) {
+          runs.push(await streamOnce(`${handle.url}?mode=sse`, callBody("bench_big", { bytes: 10 * MB })));
+        }
+        const totalMs = summarize(runs.map((run) => run.totalMs)).p50;
+        results.variants.push({
+          variant: variant.name,
+          description: variant.description,
+          label: "10 MB SSE result, total ms",
+          totalMs,
+        });
+        log(`    ${variant.name}: 10 MB SSE total ${totalMs.toFixed(1)} ms`);
       }
       await stop(handle);
     }
@@ -258,12 +332,17 @@ async function main() {
   results.loadavgAtEnd = machineInfo().loadavg;
 
   writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  const markdown = renderResults(results);
+  const analysisFile = join(benchDir, "analysis.md");
+  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, "utf8") : "";
+  const markdown = renderResults(results, analysis);
   writeFileSync(join(benchDir, "RESULTS.md"), markdown);
   writeFileSync(join(benchDir, "results.svg"), renderSvg(results));
-  for (const launcher of Object.keys(results.launchers)) process.stdout.write(`\n${scenarioTable(results, launcher)}\n`);
+  for (const launcher of Object.keys(results.launchers))
+    process.stdout.write(`\n${scenarioTable(results, launcher)}\n`);
   if (results.policyTable) process.stdout.write(`\n${results.policyTable}\n`);
-  process.stdout.write(`\nwrote bench/RESULTS.md and bench/results.svg (${results.elapsedSeconds.toFixed(0)} s)\n`);
+  process.stdout.write(
+    `\nwrote bench/RESULTS.md and bench/results.svg (${results.elapsedSeconds.toFixed(0)} s)\n`,
+  );
 }
 
 try {

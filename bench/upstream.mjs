@@ -6,7 +6,8 @@
  *
  * `?mode=json` (default) answers `application/json`; `?mode=sse` answers `text/event-stream`
  * (`event: message\ndata: …\n\n`). Tools:
- *  - tools/list          500 tools (hidden_000 … hidden_049 among them), pre-serialized;
+ *  - tools/list          500 tools (hidden_000 … hidden_049 among them), pre-serialized; with
+ *                        `?listBytes=N`, one tool with an N-byte description (memory control);
  *  - bench_big {bytes}   a text result of `bytes` bytes, written in 64 KiB chunks with back-pressure;
  *  - bench_progress {n, intervalMs}  (SSE) n notifications/progress, each carrying the upstream's
  *                        send time (`process.hrtime`, CLOCK_MONOTONIC, comparable across processes),
@@ -105,7 +106,17 @@ async function handle(req, res) {
     res.writeHead(202).end();
     return;
   }
-  if (message.method === "tools/list") return send(res, mode, responseText(message.id, LIST_RESULT));
+  if (message.method === "tools/list") {
+    const padding = Number(url.searchParams.get("listBytes") ?? 0);
+    if (padding > 0) {
+      // One tool with a huge description: a tools/list answer the proxy must read whole to filter.
+      const big = {
+        tools: [{ name: "tool_big", description: "x".repeat(padding), inputSchema: { type: "object" } }],
+      };
+      return send(res, mode, responseText(message.id, JSON.stringify(big)));
+    }
+    return send(res, mode, responseText(message.id, LIST_RESULT));
+  }
   if (message.method === "tools/call") {
     const { name, arguments: args = {}, _meta } = message.params ?? {};
     if (name === "bench_big") return sendBig(res, mode, message.id, Number(args.bytes) || 0);

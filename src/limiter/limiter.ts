@@ -8,7 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { admit } from "./window.ts";
+import { freeingIndex, retryAfterMs } from "./window.ts";
 
 /** One limit to check in this object: rule id, max calls, window length, and the reservation its hit belongs to. */
 export interface LimitRequest {
@@ -22,6 +22,8 @@ export type Reservation = { ok: true } | { ok: false; rule: string; retryAfterMs
 
 export class Limiter extends DurableObject<Env> {
   #sql: SqlStorage;
+  /** The armed alarm's time (null: none), once read from storage; undefined until then. */
+  #alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -44,17 +46,9 @@ export class Limiter extends DurableObject<Env> {
   async reserve(limits: LimitRequest[], now: number = Date.now()): Promise<Reservation> {
     let refused: { rule: string; retryAfterMs: number } | undefined;
     for (const limit of limits) {
-      const hits = this.#sql
-        .exec<{ at_ms: number }>(
-          "SELECT at_ms FROM hits WHERE rule = ? AND at_ms > ? ORDER BY at_ms",
-          limit.rule,
-          now - limit.windowMs,
-        )
-        .toArray()
-        .map((row) => row.at_ms);
-      const admission = admit(hits, limit.max, limit.windowMs, now);
-      if (!admission.ok && (refused === undefined || admission.retryAfterMs > refused.retryAfterMs)) {
-        refused = { rule: limit.rule, retryAfterMs: admission.retryAfterMs };
+      const retryAfterMs = this.#wait(limit, now);
+      if (retryAfterMs > 0 && (refused === undefined || retryAfterMs > refused.retryAfterMs)) {
+        refused = { rule: limit.rule, retryAfterMs };
       }
     }
     if (refused) return { ok: false, ...refused };
@@ -72,6 +66,28 @@ export class Limiter extends DurableObject<Env> {
     }
     await this.#scheduleCleanup(latest);
     return { ok: true };
+  }
+
+  /**
+   * How long until `limit` has room at `now` (0: it has room now). Counts in SQLite rather than
+   * loading the hits; only a refusal reads one row, the hit whose leaving makes room.
+   */
+  #wait(limit: LimitRequest, now: number): number {
+    const from = now - limit.windowMs;
+    const inWindow = this.#sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM hits WHERE rule = ? AND at_ms > ?", limit.rule, from)
+      .one().n;
+    const index = freeingIndex(inWindow, limit.max);
+    if (index === undefined) return 0;
+    const freeing = this.#sql
+      .exec<{ at_ms: number }>(
+        "SELECT at_ms FROM hits WHERE rule = ? AND at_ms > ? ORDER BY at_ms LIMIT 1 OFFSET ?",
+        limit.rule,
+        from,
+        index,
+      )
+      .one().at_ms;
+    return retryAfterMs(freeing, limit.windowMs, now);
   }
 
   /** Gives back the hits of a reservation (a call refused elsewhere, or one that failed upstream). */
@@ -101,8 +117,11 @@ export class Limiter extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
+  /** Arms the cleanup alarm for `at` unless one is due earlier; the alarm time is cached in memory. */
   async #scheduleCleanup(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 }
