@@ -6,14 +6,30 @@
  * that started them), for the memory measurements.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { outDir, root } from "./build.mjs";
 
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+
+/**
+ * The Durable Object bindings of the project's wrangler.toml (`[[durable_objects.bindings]]`
+ * name / class_name), so the bench follows src/ when it gains or loses an object. All SQLite-backed.
+ */
+export function durableObjectBindings() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const bindings = [];
+  for (const block of toml.split("[[durable_objects.bindings]]").slice(1)) {
+    const name = /^name\s*=\s*"([^"]+)"/m.exec(block)?.[1];
+    const className = /^class_name\s*=\s*"([^"]+)"/m.exec(block)?.[1];
+    if (name && className) bindings.push({ name, className });
+  }
+  return bindings;
+}
 
 /** Parent pid and command name of a process, or undefined when it is gone. */
 function procStat(pid) {
@@ -77,10 +93,9 @@ export async function startMiniflare(worker) {
     bindings: worker.vars,
     ...(worker.durableObjects
       ? {
-          durableObjects: {
-            LIMITER: { className: "Limiter", useSQLite: true },
-            DEMO_UPSTREAM: { className: "DemoUpstream", useSQLite: true },
-          },
+          durableObjects: Object.fromEntries(
+            durableObjectBindings().map(({ name, className }) => [name, { className, useSQLite: true }]),
+          ),
         }
       : {}),
     telemetry: { enabled: false },
@@ -100,31 +115,32 @@ export async function startMiniflare(worker) {
   };
 }
 
+/**
+ * wrangler dev watches the directory of `main` and reloads on every change there, so the script
+ * is copied into a directory of its own (bench/ itself changes during the run: bench/out).
+ */
 function wranglerConfig(worker) {
+  const dir = join(outDir, "wrangler", worker.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const main = join(dir, "index.js");
+  copyFileSync(worker.script, main);
   const lines = [
     `name = "bench-${worker.name}"`,
-    `main = ${JSON.stringify(worker.script)}`,
+    `main = ${JSON.stringify(main)}`,
     `compatibility_date = "${COMPATIBILITY_DATE}"`,
     `compatibility_flags = ${JSON.stringify(COMPATIBILITY_FLAGS)}`,
     "no_bundle = true",
   ];
   if (worker.durableObjects) {
-    lines.push(
-      "",
-      "[[durable_objects.bindings]]",
-      'name = "DEMO_UPSTREAM"',
-      'class_name = "DemoUpstream"',
-      "",
-      "[[durable_objects.bindings]]",
-      'name = "LIMITER"',
-      'class_name = "Limiter"',
-      "",
-      "[[migrations]]",
-      'tag = "v1"',
-      'new_sqlite_classes = ["DemoUpstream", "Limiter"]',
-    );
+    const bindings = durableObjectBindings();
+    for (const { name, className } of bindings) {
+      lines.push("", "[[durable_objects.bindings]]", `name = "${name}"`, `class_name = "${className}"`);
+    }
+    const classes = JSON.stringify(bindings.map((binding) => binding.className));
+    lines.push("", "[[migrations]]", 'tag = "v1"', `new_sqlite_classes = ${classes}`);
   }
-  const file = join(outDir, `wrangler.${worker.name}.toml`);
+  const file = join(outDir, "wrangler", `${worker.name}.toml`);
   writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
 }
@@ -148,7 +164,8 @@ async function waitForHttp(url, child, timeoutMs) {
 export async function startWranglerDev(worker) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const persist = join(outDir, "wrangler-state", worker.name);
+  // Local state outside the watched tree (and fresh each run).
+  const persist = join(tmpdir(), `mcp-warden-bench-state-${worker.name}`);
   rmSync(persist, { recursive: true, force: true });
   const args = [
     join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
@@ -169,7 +186,7 @@ export async function startWranglerDev(worker) {
   ];
   for (const [name, value] of Object.entries(worker.vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(process.execPath, args, {
-    cwd: outDir,
+    cwd: join(outDir, "wrangler"),
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" },
   });

@@ -202,6 +202,12 @@ function variantTable(results) {
       );
   }
   for (const row of results.variants) {
+    if (row.failed) {
+      lines.push(
+        `| ${row.variant} | ${row.description} | FAILED: ${row.failed.replace(/\|/g, "/").slice(0, 160)} | | | |`,
+      );
+      continue;
+    }
     if (!row.latency) {
       lines.push(`| ${row.variant} | ${row.description} | ${row.label} | ${row.totalMs.toFixed(1)} | | |`);
       continue;

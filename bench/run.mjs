@@ -257,6 +257,40 @@ function runPolicyBench() {
   });
 }
 
+/** One profiling variant on the Miniflare launcher. */
+async function runVariant(variant, upstream, results) {
+  const script = await variant.build();
+  const worker = {
+    name: variant.name,
+    script,
+    durableObjects: variant.durableObjects,
+    vars: { UPSTREAM_URL: upstream },
+  };
+  const handle = await start("miniflare", worker);
+  try {
+    for (const row of variant.rows(handle.url)) {
+      const measured = await measureRow({ ...row, label: `${variant.name}: ${row.label}` });
+      results.variants.push({ variant: variant.name, description: variant.description, ...measured });
+    }
+    if (variant.sseStream) {
+      const runs = [];
+      for (let i = 0; i < PLAN.streamReps; i++) {
+        runs.push(await streamOnce(`${handle.url}?mode=sse`, callBody("bench_big", { bytes: 10 * MB })));
+      }
+      const totalMs = summarize(runs.map((run) => run.totalMs)).p50;
+      results.variants.push({
+        variant: variant.name,
+        description: variant.description,
+        label: "10 MB SSE result, total ms",
+        totalMs,
+      });
+      log(`    ${variant.name}: 10 MB SSE total ${totalMs.toFixed(1)} ms`);
+    }
+  } finally {
+    await stop(handle);
+  }
+}
+
 async function main() {
   const startedAt = Date.now();
   mkdirSync(outDir, { recursive: true });
@@ -295,32 +329,16 @@ async function main() {
     log("profiling variants (Miniflare launcher, tools/call allow and tools/list JSON)");
     results.variants = [];
     for (const variant of VARIANTS) {
-      const script = await variant.build();
-      const handle = await start("miniflare", {
-        name: variant.name,
-        script,
-        durableObjects: variant.durableObjects,
-        vars: { UPSTREAM_URL: upstream },
-      });
-      for (const row of variant.rows(handle.url)) {
-        const measured = await measureRow({ ...row, label: `${variant.name}: ${row.label}` });
-        results.variants.push({ variant: variant.name, description: variant.description, ...measured });
-      }
-      if (variant.sseStream) {
-        const runs = [];
-        for (let i = 0; i < PLAN.streamReps; i++) {
-          runs.push(await streamOnce(`${handle.url}?mode=sse`, callBody("bench_big", { bytes: 10 * MB })));
-        }
-        const totalMs = summarize(runs.map((run) => run.totalMs)).p50;
+      try {
+        await runVariant(variant, upstream, results);
+      } catch (error) {
+        log(`    ${variant.name} failed: ${error.message}`);
         results.variants.push({
           variant: variant.name,
           description: variant.description,
-          label: "10 MB SSE result, total ms",
-          totalMs,
+          failed: error.message,
         });
-        log(`    ${variant.name}: 10 MB SSE total ${totalMs.toFixed(1)} ms`);
       }
-      await stop(handle);
     }
   }
 

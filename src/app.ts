@@ -96,7 +96,7 @@ async function wellKnown(c: import("hono").Context<AppEnv>): Promise<Response> {
   const upstreamPath = rest === "/mcp" ? config.upstreamUrl.pathname : rest;
   const path = `/.well-known/${document}${upstreamPath === "/" ? "" : upstreamPath}`;
   const forwarded = await forward(
-    { request: c.req.raw, target: upstreamUrlFor(config, incoming, path), body: null },
+    { request: c.req.raw, target: upstreamUrlFor(config, path), body: null },
     config,
     c.env,
   );

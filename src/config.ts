@@ -14,8 +14,6 @@ export interface Config {
   sseKeepAliveMs: number;
   /** Agent name → SHA-256 of its key, as bytes. `undefined` when `AGENT_KEYS` is not set. */
   agentKeys: ReadonlyArray<{ name: string; keyHash: Uint8Array }> | undefined;
-  /** The AGENT_KEYS entries as configured (name → hash hex), from which the session-binding key is derived. */
-  agentKeyMaterial: Readonly<Record<string, string>> | undefined;
   upstreamAuthorization: string | undefined;
 }
 
@@ -26,7 +24,7 @@ const positiveInt = (name: string, fallback: number) =>
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === "") return fallback;
       if (!/^[1-9][0-9]*$/.test(value.trim())) {
-        ctx.addIssue({ code: "custom", message: `${name} must be a positive whole number, got "${value}"` });
+        ctx.addIssue({ code: "custom", message: `${name} must be a positive whole number` });
         return z.NEVER;
       }
       return Number(value.trim());
@@ -41,11 +39,11 @@ const upstreamUrl = z
     try {
       url = new URL(value.trim());
     } catch {
-      ctx.addIssue({ code: "custom", message: `UPSTREAM_URL is not a URL: "${value}"` });
+      ctx.addIssue({ code: "custom", message: "UPSTREAM_URL is not a URL" });
       return z.NEVER;
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      ctx.addIssue({ code: "custom", message: `UPSTREAM_URL must be http(s), got "${url.protocol}"` });
+      ctx.addIssue({ code: "custom", message: "UPSTREAM_URL must be an http(s) URL" });
       return z.NEVER;
     }
     return url;
@@ -76,10 +74,7 @@ const agentKeys = z
       });
       return z.NEVER;
     }
-    return {
-      material: shape.data,
-      list: Object.entries(shape.data).map(([name, hex]) => ({ name, keyHash: hexToBytes(hex) })),
-    };
+    return Object.entries(shape.data).map(([name, hex]) => ({ name, keyHash: hexToBytes(hex) }));
   });
 
 const ConfigSchema = z.object({
@@ -128,8 +123,7 @@ function parseConfig(env: Env): Result<Config, string> {
       allowAnyOrigin: origins.includes("*"),
       loopbackOnly: vars.LOOPBACK_ONLY === "true" || vars.LOOPBACK_ONLY === "1",
       sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
-      agentKeys: vars.AGENT_KEYS?.list,
-      agentKeyMaterial: vars.AGENT_KEYS?.material,
+      agentKeys: vars.AGENT_KEYS,
       upstreamAuthorization: vars.UPSTREAM_AUTHORIZATION?.trim()
         ? vars.UPSTREAM_AUTHORIZATION.trim()
         : undefined,

@@ -1,4 +1,5 @@
 import type { DemoUpstream } from "./demo/upstream.ts";
+import type { Keyring } from "./keys/keyring.ts";
 import type { Limiter } from "./limiter/limiter.ts";
 
 /**
@@ -22,8 +23,9 @@ export interface Env {
   AGENT_KEYS?: string;
   /** Secret. Sent upstream as `Authorization` instead of the agent's credentials. */
   UPSTREAM_AUTHORIZATION?: string;
-  /** Secret (optional). Key for binding session ids to agents; derived from AGENT_KEYS when unset. */
+  /** Secret (optional). Keys session-id binding and log hashes; a stored random secret when unset. */
   SESSION_SECRET?: string;
   DEMO_UPSTREAM: DurableObjectNamespace<DemoUpstream>;
   LIMITER: DurableObjectNamespace<Limiter>;
+  KEYRING: DurableObjectNamespace<Keyring>;
 }

@@ -30,6 +30,7 @@ export type Refusal =
   | { kind: "invalid_request"; detail: string }
   | { kind: "header_mismatch"; detail: string }
   | { kind: "session_not_found" }
+  | { kind: "keys_unavailable"; detail: string }
   | { kind: "upstream_unreachable"; detail: string }
   | { kind: "upstream_timeout"; timeoutMs: number }
   | { kind: "upstream_rejected_credentials"; status: number };
@@ -104,6 +105,13 @@ function toWire(refusal: Refusal): WireError {
     case "session_not_found":
       // Word for word what an upstream says of an unknown session: the caller learns nothing more.
       return { status: 404, code: -32001, message: "Session not found" };
+    case "keys_unavailable":
+      return {
+        status: 503,
+        code: JsonRpcCode.InternalError,
+        message: "mcp-warden could not load its signing key, so it refuses the request; try again shortly",
+        headers: { "Retry-After": "1" },
+      };
     case "upstream_unreachable":
       return {
         status: 502,

@@ -3,6 +3,7 @@ import { app } from "./app.ts";
 import type { Env } from "./env.ts";
 
 export { DemoUpstream } from "./demo/upstream.ts";
+export { Keyring } from "./keys/keyring.ts";
 export { Limiter } from "./limiter/limiter.ts";
 
 export default {

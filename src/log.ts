@@ -19,16 +19,20 @@ export interface DecisionLogLine {
 
 const encoder = new TextEncoder();
 
-/** SHA-256 (hex, first 16 digits) of a value's JSON text: equal arguments, equal hashes. */
-export async function argumentsHash(args: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(args) ?? ""));
+/**
+ * HMAC-SHA-256 (hex, first 16 digits) of a value's JSON text, keyed by the proxy's secret: equal
+ * arguments give equal hashes (to correlate calls), but a guessable value (a username) cannot be
+ * found by hashing candidates.
+ */
+export async function argumentsHash(args: unknown, key: CryptoKey): Promise<string> {
+  const digest = await crypto.subtle.sign("HMAC", key, encoder.encode(JSON.stringify(args) ?? ""));
   let hex = "";
   for (const byte of new Uint8Array(digest).subarray(0, 8)) hex += byte.toString(16).padStart(2, "0");
   return hex;
 }
 
 /** Writes one decision line to the Worker's log (Workers Logs / `wrangler tail`). */
-export async function logDecision(line: DecisionLogLine): Promise<void> {
+export async function logDecision(line: DecisionLogLine, key: CryptoKey): Promise<void> {
   const { args, ...rest } = line;
-  console.log(JSON.stringify({ event: "decision", ...rest, argsHash: await argumentsHash(args) }));
+  console.log(JSON.stringify({ event: "decision", ...rest, argsHash: await argumentsHash(args, key) }));
 }

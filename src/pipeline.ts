@@ -20,6 +20,7 @@ import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
 import { refusalResponse } from "./errors.ts";
 import { answersResponse, mergeAnswers } from "./http/answers.ts";
+import { proxyKeys } from "./keys/keys.ts";
 import { releaseAll } from "./limiter/client.ts";
 import { logDecision } from "./log.ts";
 import { checkMirroredHeaders, decideAll, type Judgement } from "./stages/decide.ts";
@@ -47,7 +48,9 @@ export async function handlePost(
   const principal = await identify(request, config);
   if (!principal.ok) return refusalResponse(principal.error);
   const agent = principal.value.name;
-  const session = await upstreamSessionId(request, config, agent, env.SESSION_SECRET);
+  const keys = await proxyKeys(env);
+  if (!keys.ok) return refusalResponse({ kind: "keys_unavailable", detail: keys.error });
+  const session = await upstreamSessionId(request, keys.value.session, agent);
   if (!session.ok) return refusalResponse(session.error);
 
   const parsed = await parseBody(request, config);
@@ -67,11 +70,11 @@ export async function handlePost(
     agent,
     session: session.value,
   });
-  logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, ctx);
+  logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, keys.value.logs, ctx);
   const enforced = split(parsed.value, refused);
   if (enforced.forward.length === 0) return answersResponse(enforced.answers, parsed.value.batch);
 
-  const target = upstreamUrlFor(config, new URL(request.url));
+  const target = upstreamUrlFor(config);
   const body = JSON.stringify(parsed.value.batch ? enforced.forward : enforced.forward[0]);
   const refund = (placed: Parameters<typeof releaseAll>[1]) => ctx.waitUntil(releaseAll(env, placed));
   const forwarded = await forward({ request, target, body, upstreamSessionId: session.value }, config, env);
@@ -79,7 +82,7 @@ export async function handlePost(
     for (const placed of limits.refundable.values()) refund(placed);
     return refusalResponse(forwarded.error, errorId);
   }
-  await bindSessionHeader(forwarded.value.headers, config, agent, env.SESSION_SECRET);
+  await bindSessionHeader(forwarded.value.headers, keys.value.session, agent);
 
   const settled = await settleRefunds(forwarded.value, limits.refundable, refund);
   const inspected = await inspectToolsList(settled, toolsListIds(enforced.forward), policy.value, agent);
@@ -93,17 +96,19 @@ export async function handleStreamOrDelete(request: Request, env: Env, config: C
 
   const principal = await identify(request, config);
   if (!principal.ok) return refusalResponse(principal.error);
-  const session = await upstreamSessionId(request, config, principal.value.name, env.SESSION_SECRET);
+  const keys = await proxyKeys(env);
+  if (!keys.ok) return refusalResponse({ kind: "keys_unavailable", detail: keys.error });
+  const session = await upstreamSessionId(request, keys.value.session, principal.value.name);
   if (!session.ok) return refusalResponse(session.error);
 
-  const target = upstreamUrlFor(config, new URL(request.url));
+  const target = upstreamUrlFor(config);
   const forwarded = await forward(
     { request, target, body: null, upstreamSessionId: session.value },
     config,
     env,
   );
   if (!forwarded.ok) return refusalResponse(forwarded.error);
-  await bindSessionHeader(forwarded.value.headers, config, principal.value.name, env.SESSION_SECRET);
+  await bindSessionHeader(forwarded.value.headers, keys.value.session, principal.value.name);
   if (request.method !== "GET") return forwarded.value;
   // A resumed GET stream may replay a tools/list answer: it is filtered like the original.
   const policy = activePolicy(env);
@@ -122,6 +127,7 @@ function logJudgement(
   principal: string,
   policy: string,
   started: number,
+  logKey: CryptoKey,
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): void {
   if (judgement.calls.length === 0) return;
@@ -129,17 +135,20 @@ function logJudgement(
   const latencyMs = Date.now() - started;
   const lines = judgement.calls.map((call) => {
     const limited = limits.refusedAs.get(call.index);
-    return logDecision({
-      principal,
-      session,
-      tool: call.tool,
-      action: limited?.action ?? call.decision.action,
-      ruleId: call.decision.ruleId,
-      policy,
-      args: call.args,
-      latencyMs,
-      ...(limited?.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: limited.retryAfterSeconds }),
-    });
+    return logDecision(
+      {
+        principal,
+        session,
+        tool: call.tool,
+        action: limited?.action ?? call.decision.action,
+        ruleId: call.decision.ruleId,
+        policy,
+        args: call.args,
+        latencyMs,
+        ...(limited?.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: limited.retryAfterSeconds }),
+      },
+      logKey,
+    );
   });
   ctx.waitUntil(Promise.all(lines));
 }

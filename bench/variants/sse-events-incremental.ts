@@ -6,6 +6,8 @@
  * re-emitted exactly as received, and each event is emitted as soon as it is complete.
  */
 
+export const MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
 const BOUNDARY = /\r\n\r\n|\n\n|\r\r/;
 
 /** An SSE event's data (its `data:` lines joined with "\n"), or `undefined` if it has none. */
@@ -39,7 +41,7 @@ export function replaceEventData(block: string, data: string): string {
 /** Rewrites complete events of an SSE body; `rewrite` returns the new data, or undefined for none. */
 export function rewriteEvents(
   body: ReadableStream<Uint8Array>,
-  rewrite: (data: string) => string | undefined,
+  rewrite: (data: string) => string | null | undefined,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -57,6 +59,7 @@ export function rewriteEvents(
       buffer = buffer.slice(match.index + separator.length);
       const data = eventData(block);
       const replaced = data === undefined ? undefined : rewrite(data);
+      if (replaced === null) continue;
       out += (replaced === undefined ? block : replaceEventData(block, replaced)) + separator;
     }
     if (out) controller.enqueue(encoder.encode(out));

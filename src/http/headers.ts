@@ -18,8 +18,27 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-/** Request headers the proxy sets itself or that describe the client's hop, not the message. */
-const NOT_FORWARDED_UPSTREAM = new Set(["host", "content-length", "origin", "accept-encoding", "cookie"]);
+/**
+ * Request headers the proxy sets itself, that describe the client's hop rather than the message,
+ * or that would no longer be true of the re-serialized body (its encoding, its digests) or could
+ * make the upstream treat the request as something else (method overrides).
+ */
+const NOT_FORWARDED_UPSTREAM = new Set([
+  "host",
+  "content-length",
+  "content-encoding",
+  "content-md5",
+  "digest",
+  "content-digest",
+  "repr-digest",
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+  "expect",
+  "origin",
+  "accept-encoding",
+  "cookie",
+]);
 
 /** How the upstream is authenticated. */
 export type CredentialMode =

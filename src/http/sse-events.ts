@@ -4,7 +4,14 @@
  * re-emitted exactly as received, and each event is emitted as soon as it is complete.
  */
 
-const BOUNDARY = /\r\n\r\n|\n\n|\r\r/;
+/**
+ * A blank line: two line ends, each CRLF, LF or a lone CR (WHATWG HTML §9.2.5). A CR at the very
+ * end of the buffer may be half of a CRLF, so it is not trusted until more data arrives.
+ */
+const BLANK_LINE = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))/g;
+
+/** The largest single event the proxy will hold to inspect (characters); larger fails the stream. */
+export const MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
 /** An SSE event's data (its `data:` lines joined with "\n"), or `undefined` if it has none. */
 export function eventData(block: string): string | undefined {
@@ -34,35 +41,51 @@ export function replaceEventData(block: string, data: string): string {
   return out.join("\n");
 }
 
-/** Rewrites complete events of an SSE body; `rewrite` returns the new data, or undefined for none. */
+/**
+ * Rewrites complete events of an SSE body. `rewrite` returns the new data, `undefined` to keep the
+ * event as received, or `null` to drop it. An event larger than MAX_EVENT_CHARS errors the stream
+ * (fail closed) rather than grow without bound.
+ */
 export function rewriteEvents(
   body: ReadableStream<Uint8Array>,
-  rewrite: (data: string) => string | undefined,
+  rewrite: (data: string) => string | null | undefined,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let buffer = "";
-  const flushEvents = (controller: TransformStreamDefaultController<Uint8Array>) => {
+  let scanFrom = 0;
+  const flushEvents = (controller: TransformStreamDefaultController<Uint8Array>, final: boolean) => {
     let out = "";
-    for (let match = BOUNDARY.exec(buffer); match !== null; match = BOUNDARY.exec(buffer)) {
+    for (;;) {
+      BLANK_LINE.lastIndex = scanFrom;
+      const match = BLANK_LINE.exec(buffer);
+      const end = match === null ? -1 : match.index + match[0].length;
+      if (match === null || (!final && end === buffer.length && buffer.endsWith("\r"))) break;
       const block = buffer.slice(0, match.index);
       const separator = match[0];
-      buffer = buffer.slice(match.index + separator.length);
+      buffer = buffer.slice(end);
+      scanFrom = 0;
       const data = eventData(block);
       const replaced = data === undefined ? undefined : rewrite(data);
+      if (replaced === null) continue;
       out += (replaced === undefined ? block : replaceEventData(block, replaced)) + separator;
     }
+    // Resume where the last scan stopped (less a possible half line end), not from the start.
+    scanFrom = Math.max(0, buffer.length - 3);
     if (out) controller.enqueue(encoder.encode(out));
+    if (buffer.length > MAX_EVENT_CHARS) {
+      controller.error(new Error(`an SSE event exceeded ${MAX_EVENT_CHARS} characters; the stream was cut`));
+    }
   };
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         buffer += decoder.decode(chunk, { stream: true });
-        flushEvents(controller);
+        flushEvents(controller, false);
       },
       flush(controller) {
         buffer += decoder.decode();
-        flushEvents(controller);
+        flushEvents(controller, true);
         if (buffer) controller.enqueue(encoder.encode(buffer));
       },
     }),

@@ -3,10 +3,12 @@
  * (no buffering), and when the stream is idle for `keepAliveMs` a `:` comment line is written so
  * Cloudflare's edge and other intermediaries don't cut it (SSE comments are ignored by every
  * parser: WHATWG HTML §9.2.6). A comment is only inserted at a line boundary, never inside an
- * upstream line.
+ * upstream line, and is one line without a blank line after it, so even between two lines of one
+ * event it does not dispatch anything.
  */
 
-const KEEPALIVE = new TextEncoder().encode(": keepalive\n\n");
+/** A comment *line*, not an event: inserted at a line boundary it can never end an event early. */
+const KEEPALIVE = new TextEncoder().encode(": keepalive\n");
 const LF = 0x0a;
 
 /** Wraps an SSE body so idle periods get keep-alive comments. Cancelling it cancels the upstream. */

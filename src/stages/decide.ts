@@ -10,6 +10,7 @@
  * not judge.
  */
 import type { JsonRpcId, Refusal } from "../errors.ts";
+import { hasProtoKey } from "../json-walk.ts";
 import { type Decision, decide, listVisibility, type Policy } from "../policy/index.ts";
 import type { Result } from "../result.ts";
 import type { Message, ParsedBody } from "./parse.ts";
@@ -56,6 +57,16 @@ export function decideAll(parsed: ParsedBody, policy: Policy, agent: string): Ju
       (typeof rawArgs !== "object" || rawArgs === null || Array.isArray(rawArgs))
     ) {
       unreadable.push({ index, id, problem: "tools/call params.arguments must be an object" });
+      return;
+    }
+    // An own "__proto__" key is inert to the policy, but an upstream that merges arguments with
+    // Object.assign would turn it into a prototype and read values the policy never saw.
+    if (rawArgs !== undefined && hasProtoKey(rawArgs)) {
+      unreadable.push({
+        index,
+        id,
+        problem: 'tools/call params.arguments may not contain a "__proto__" key',
+      });
       return;
     }
     const args = (rawArgs as Record<string, unknown> | undefined) ?? EMPTY_ARGS;

@@ -23,14 +23,14 @@ export function credentialMode(config: Config): CredentialMode {
   return config.agentKeys === undefined ? { kind: "passthrough" } : { kind: "none" };
 }
 
-/** Maps a path under the proxy to the upstream URL it stands for. `/mcp` → `UPSTREAM_URL`. */
-export function upstreamUrlFor(config: Config, incoming: URL, path?: string): URL {
+/**
+ * Maps a path under the proxy to the upstream URL it stands for: `/mcp` → `UPSTREAM_URL`, exactly.
+ * The caller's query string is not carried over: the Streamable HTTP transport uses none, and it
+ * must not add to or override parameters the operator put in `UPSTREAM_URL` (a tenant, a key).
+ */
+export function upstreamUrlFor(config: Config, path?: string): URL {
   const base = new URL(config.upstreamUrl ?? DEMO_UPSTREAM_URL);
-  const target = path === undefined ? base : new URL(path, base);
-  if (path === undefined && incoming.search) {
-    for (const [name, value] of incoming.searchParams) target.searchParams.append(name, value);
-  }
-  return target;
+  return path === undefined ? base : new URL(path, base);
 }
 
 export interface ForwardInput {
@@ -68,6 +68,13 @@ export async function forward(
   if (credentials.kind !== "passthrough" && response.status === 401) {
     await response.body?.cancel();
     return { ok: false, error: { kind: "upstream_rejected_credentials", status: response.status } };
+  }
+  // A client that followed a redirect would talk to the upstream directly, past the policy; with
+  // the proxy's own credentials it must not learn where either.
+  if (credentials.kind !== "passthrough" && response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    const detail = `it answered with a redirect (HTTP ${response.status}); set UPSTREAM_URL to the final address`;
+    return { ok: false, error: { kind: "upstream_unreachable", detail } };
   }
 
   const outHeaders = clientResponseHeaders(response.headers, credentials);

@@ -85,7 +85,8 @@ export async function inspectToolsList(
       try {
         parsed = JSON.parse(data);
       } catch {
-        return undefined;
+        // An event the proxy cannot read could carry anything: in a filtered stream it is dropped.
+        return null;
       }
       const filtered = rewrite(parsed);
       return filtered === undefined ? undefined : JSON.stringify(filtered);

@@ -8,6 +8,7 @@
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config.ts";
 import type { JsonRpcId, Refusal } from "../errors.ts";
+import { hasNonFiniteNumber } from "../json-walk.ts";
 import type { Result } from "../result.ts";
 
 /** A JSON-RPC message as parsed from the body. Validated, but the original object, not a copy. */
@@ -51,8 +52,18 @@ export async function parseBody(request: Request, config: Config): Promise<Resul
       error: { kind: "parse_error", detail: `the body is not JSON (${(error as Error).message})` },
     };
   }
+  // A number too large for a double parses as ±Infinity and would be re-serialized as null: the
+  // upstream would read a different value than the policy. Checked only when the text could hold one.
+  if (MAYBE_HUGE_NUMBER.test(text) && hasNonFiniteNumber(value)) {
+    return { ok: false, error: { kind: "parse_error", detail: "a number is too large to represent" } };
+  }
   return validateShape(value);
 }
+
+const MAYBE_HUGE_NUMBER = /[eE][+-]?\d{3}|\d{300}/;
+
+/** The most messages one batch may carry (the SDK's own limit). */
+export const MAX_BATCH = 100;
 
 /** Checks that a parsed JSON value is one JSON-RPC message or a non-empty batch of them. */
 export function validateShape(value: unknown): Result<ParsedBody, Refusal> {
@@ -61,11 +72,27 @@ export function validateShape(value: unknown): Result<ParsedBody, Refusal> {
   if (batch && items.length === 0) {
     return { ok: false, error: { kind: "invalid_request", detail: "a batch must not be empty" } };
   }
+  if (items.length > MAX_BATCH) {
+    return {
+      ok: false,
+      error: { kind: "invalid_request", detail: `a batch may hold at most ${MAX_BATCH} messages` },
+    };
+  }
+  const requestIds = new Set<unknown>();
   for (const [index, item] of items.entries()) {
     const checked = JSONRPCMessageSchema.safeParse(item);
     if (!checked.success) {
       const where = batch ? `batch item ${index}: ` : "";
       return { ok: false, error: { kind: "invalid_request", detail: `${where}${describeShapeError(item)}` } };
+    }
+    // Answers are matched to requests by id; two requests sharing one would make them ambiguous.
+    const message = item as Message;
+    if (typeof message.method === "string" && "id" in message) {
+      if (requestIds.has(message.id)) {
+        const detail = `batch item ${index}: request id ${JSON.stringify(message.id)} is used twice; ids must be unique`;
+        return { ok: false, error: { kind: "invalid_request", detail } };
+      }
+      requestIds.add(message.id);
     }
   }
   return { ok: true, value: { messages: items as Message[], batch } };

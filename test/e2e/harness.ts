@@ -126,3 +126,15 @@ export async function rawRequest(
     req.end(init.body);
   });
 }
+
+/**
+ * The upstream's own session id inside a bound id (`<upstream id>.<mac>`): what the upstream
+ * issued and receives, while the client only ever sees the bound form.
+ */
+export function upstreamIdOf(bound: string | null | undefined): string {
+  const id = bound ?? "";
+  return id.slice(0, id.lastIndexOf("."));
+}
+
+/** A bound session id: the upstream's UUID and a 128-bit MAC in base64url. */
+export const BOUND_UUID = /^[0-9a-f-]{36}\.[A-Za-z0-9_-]{22}$/;

@@ -194,14 +194,14 @@ describe("bypass attempts", () => {
     expect(answers[0]?.error?.message).toContain("params.name");
     expect(upstream.received).toHaveLength(0);
 
-    // An inherited-looking username is not the argument: the deny rule on username=admin does not
-    // apply, and the upstream receives exactly the object the policy read (an own "__proto__" key).
+    // An own "__proto__" key in the arguments would become a prototype in an upstream that merges
+    // them with Object.assign, and show it a username the policy never saw: refused outright.
     const protoArgs =
       '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"delete_user","arguments":{"brokerId":"orders","__proto__":{"username":"admin"}}}}';
-    await session.post(protoArgs);
-    const [forwarded] = upstream.calls();
-    expect(Object.hasOwn(forwarded?.arguments ?? {}, "__proto__")).toBe(true);
-    expect(Object.hasOwn(forwarded?.arguments ?? {}, "username")).toBe(false);
+    const refused = await session.messages(await session.post(protoArgs));
+    expect(refused[0]?.error?.code).toBe(-32602);
+    expect(refused[0]?.error?.message).toContain("__proto__");
+    expect(upstream.received).toHaveLength(0);
   });
 
   it("judges look-alike names by their exact code points, and NFKC variants by the stricter verdict", async () => {

@@ -7,7 +7,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningProxy, rawRequest, startProxy } from "./harness.ts";
+import { BOUND_UUID, type RunningProxy, rawRequest, startProxy, upstreamIdOf } from "./harness.ts";
 import { type CountingUpstream, startCountingUpstream } from "./upstream.ts";
 
 const ACCEPT = "application/json, text/event-stream";
@@ -74,7 +74,7 @@ describe("upstream status codes pass through unchanged", () => {
 
     const deletes = upstream.received.filter((request) => request.method === "DELETE");
     expect(deletes).toHaveLength(1);
-    expect(deletes[0]?.headers["mcp-session-id"]).toBe(sessionId);
+    expect(deletes[0]?.headers["mcp-session-id"]).toBe(upstreamIdOf(sessionId));
 
     upstream.received.length = 0;
     const after = await rawRequest(proxy.url, {
@@ -89,7 +89,7 @@ describe("upstream status codes pass through unchanged", () => {
       error: { code: -32001, message: "Session not found" },
     });
     expect(upstream.received).toHaveLength(1);
-    expect(upstream.received[0]?.headers["mcp-session-id"]).toBe(sessionId);
+    expect(upstream.received[0]?.headers["mcp-session-id"]).toBe(upstreamIdOf(sessionId));
   });
 
   it("passes the upstream's 405 for a GET it has no stream for", async () => {
@@ -118,7 +118,7 @@ describe("headers", () => {
       .toLowerCase()
       .split(/\s*,\s*/);
     expect(exposed).toContain("mcp-session-id");
-    expect(response.headers.get("Mcp-Session-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("Mcp-Session-Id")).toMatch(BOUND_UUID);
     expect(upstream.received.map((request) => request.json)).toEqual([initialize]);
   });
 
@@ -180,7 +180,7 @@ describe("headers", () => {
     expect(upstream.received).toHaveLength(1);
     const headers = upstream.received[0]?.headers ?? {};
     expect(headers).toMatchObject({
-      "mcp-session-id": sessionId,
+      "mcp-session-id": upstreamIdOf(sessionId),
       "mcp-protocol-version": VERSION,
       accept: ACCEPT,
       "mcp-method": "tools/call",
@@ -210,7 +210,7 @@ describe("headers", () => {
       method: "GET",
       headers: {
         accept: "text/event-stream",
-        "mcp-session-id": sessionId,
+        "mcp-session-id": upstreamIdOf(sessionId),
         "mcp-protocol-version": VERSION,
         "last-event-id": "event-41",
       },
@@ -281,10 +281,10 @@ describe("SSE keep-alive", () => {
       chunks.push({ text: decoder.decode(chunk, { stream: true }), at: Date.now() - started });
     }
     const body = chunks.map((chunk) => chunk.text).join("");
-    const keepAlives = body.match(/^: keepalive\n\n/gm) ?? [];
+    const keepAlives = body.match(/^: keepalive\n/gm) ?? [];
     expect(keepAlives.length).toBeGreaterThanOrEqual(2);
     expect(body.indexOf(": keepalive")).toBeLessThan(body.indexOf("data:"));
-    expect(body.replaceAll(": keepalive\n\n", "")).toBe(event);
+    expect(body.replaceAll(": keepalive\n", "")).toBe(event);
     // The comments went out while the upstream was silent, not together with the event.
     const firstKeepAlive = chunks.find((chunk) => chunk.text.includes(": keepalive"));
     const eventChunk = chunks.find((chunk) => chunk.text.includes("data:"));

@@ -15,7 +15,15 @@ import {
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Everything, type RunningProxy, rawRequest, startEverything, startProxy } from "./harness.ts";
+import {
+  BOUND_UUID,
+  type Everything,
+  type RunningProxy,
+  rawRequest,
+  startEverything,
+  startProxy,
+  upstreamIdOf,
+} from "./harness.ts";
 
 /** One HTTP exchange between the SDK client and the proxy, as the client's `fetch` saw it. */
 interface Exchange {
@@ -110,7 +118,8 @@ describe("initialize and the session", () => {
   it("hands the client the upstream's session id and the negotiated protocol version", async () => {
     const { client, transport, exchanges } = await connect();
     const sessionId = transport.sessionId;
-    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // The client holds the upstream's id bound to its principal; the upstream sees only its own.
+    expect(sessionId).toMatch(BOUND_UUID);
     expect(transport.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
     expect(client.getServerVersion()?.name).toBe("mcp-servers/everything");
 
@@ -135,7 +144,7 @@ describe("initialize and the session", () => {
         },
         body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping" }),
       });
-    expect((await ping(sessionId as string)).status).toBe(200);
+    expect((await ping(upstreamIdOf(sessionId))).status).toBe(200);
     expect((await ping("00000000-0000-0000-0000-000000000000")).status).toBe(400);
   });
 });
@@ -258,7 +267,7 @@ describe("the GET stream", () => {
     await client.subscribeResource({ uri });
     const toggled = await client.callTool({ name: "toggle-subscriber-updates", arguments: {} });
     expect(texts(toggled)).toContain(
-      `Started simulated resource updated notifications for session ${transport.sessionId}`,
+      `Started simulated resource updated notifications for session ${upstreamIdOf(transport.sessionId)}`,
     );
 
     expect(await updated).toBe(uri);
@@ -282,12 +291,12 @@ describe("the GET stream", () => {
     await client.setLoggingLevel("debug");
     const toggled = await client.callTool({ name: "toggle-simulated-logging", arguments: {} });
     expect(texts(toggled)).toContain(
-      `Started simulated, random-leveled logging for session ${transport.sessionId}`,
+      `Started simulated, random-leveled logging for session ${upstreamIdOf(transport.sessionId)}`,
     );
 
     await firstLog;
     expect(logged[0]?.level).toMatch(/^(debug|info|notice|warning|error|critical|alert|emergency)$/);
-    expect(String(logged[0]?.data)).toContain(`SessionId ${transport.sessionId}`);
+    expect(String(logged[0]?.data)).toContain(`SessionId ${upstreamIdOf(transport.sessionId)}`);
     await vi.waitFor(() => expect(stream.stream).toContain('"method":"notifications/message"'));
   });
 });

@@ -15,9 +15,9 @@ const parsed = (value: unknown) => {
   if (!result.ok) throw new Error(JSON.stringify(result.error));
   return result.value;
 };
-const call = (name: unknown, args?: unknown, id: number | undefined = 1) => ({
+const call = (name: unknown, args?: unknown, id: number | null = 1) => ({
   jsonrpc: "2.0",
-  ...(id === undefined ? {} : { id }),
+  ...(id === null ? {} : { id }),
   method: "tools/call",
   params: { name, ...(args === undefined ? {} : { arguments: args }) },
 });
@@ -25,7 +25,7 @@ const call = (name: unknown, args?: unknown, id: number | undefined = 1) => ({
 describe("decide", () => {
   it("judges every tools/call of a batch, including one sent as a notification", () => {
     const judgement = decideAll(
-      parsed([call("list_brokers"), call("delete_broker", {}, undefined)]),
+      parsed([call("list_brokers"), call("delete_broker", {}, null)]),
       policy,
       "anonymous",
     );
@@ -36,7 +36,11 @@ describe("decide", () => {
   });
 
   it("refuses to judge a call without a string name or with non-object arguments", () => {
-    const judgement = decideAll(parsed([call(42), call("list_brokers", [1, 2])]), policy, "anonymous");
+    const judgement = decideAll(
+      parsed([call(42, undefined, 1), call("list_brokers", [1, 2], 2)]),
+      policy,
+      "anonymous",
+    );
     expect(judgement.calls).toHaveLength(0);
     expect(judgement.unreadable.map((u) => u.problem)).toEqual([
       "tools/call needs params.name, a string",

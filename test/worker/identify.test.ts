@@ -61,7 +61,7 @@ describe("configuration", () => {
     [{ AGENT_KEYS: "{}" }, "SHA-256"],
     [{ MAX_BODY_BYTES: "4MB" }, "MAX_BODY_BYTES must be a positive whole number"],
     [{ UPSTREAM_TIMEOUT_MS: "-1" }, "UPSTREAM_TIMEOUT_MS"],
-    [{ UPSTREAM_URL: "ftp://example.com/mcp" }, "UPSTREAM_URL must be http(s)"],
+    [{ UPSTREAM_URL: "ftp://example.com/mcp" }, "UPSTREAM_URL must be an http(s) URL"],
     [{ UPSTREAM_URL: "not a url" }, "UPSTREAM_URL is not a URL"],
   ])("fails closed on %o, naming the variable", (vars, message) => {
     const result = readConfig({ ...vars } as unknown as Env);

@@ -2,12 +2,14 @@
  * The response side in workerd: tools/list filtering (JSON and SSE), merged answers, `count:
  * success` refunds, and the decision log line.
  */
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { activePolicy } from "../../src/active-policy.ts";
 import type { Env } from "../../src/env.ts";
 import { answersResponse, mergeAnswers } from "../../src/http/answers.ts";
+import { proxyKeys } from "../../src/keys/keys.ts";
 import type { PlacedLimit } from "../../src/limiter/client.ts";
-import { logDecision } from "../../src/log.ts";
+import { argumentsHash, logDecision } from "../../src/log.ts";
 import type { Policy } from "../../src/policy/index.ts";
 import { inspectToolsList } from "../../src/stages/inspect.ts";
 import type { Refundable } from "../../src/stages/limits.ts";
@@ -137,16 +139,21 @@ describe("decision log", () => {
 
   it("writes one JSON line with a hash of the arguments, never the arguments", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    await logDecision({
-      principal: "alice",
-      session: "s-1",
-      tool: "create_user",
-      action: "allow",
-      ruleId: "CREATE_USER",
-      policy: "abc",
-      args: { password: "hunter2" },
-      latencyMs: 1,
-    });
+    const keys = await proxyKeys(env);
+    if (!keys.ok) throw new Error(keys.error);
+    await logDecision(
+      {
+        principal: "alice",
+        session: "s-1",
+        tool: "create_user",
+        action: "allow",
+        ruleId: "CREATE_USER",
+        policy: "abc",
+        args: { password: "hunter2" },
+        latencyMs: 1,
+      },
+      keys.value.logs,
+    );
     expect(log).toHaveBeenCalledTimes(1);
     const line = String(log.mock.calls[0]?.[0]);
     expect(line).not.toContain("hunter2");
@@ -160,5 +167,27 @@ describe("decision log", () => {
       policy: "abc",
       argsHash: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
+  });
+});
+
+describe("the proxy's keys", () => {
+  it("hashes arguments with a secret key: not the plain SHA-256 anyone could compute", async () => {
+    const keys = await proxyKeys(env);
+    if (!keys.ok) throw new Error(keys.error);
+    const plain = await crypto.subtle.digest("SHA-256", new TextEncoder().encode('{"username":"admin"}'));
+    const plainHex = [...new Uint8Array(plain).subarray(0, 8)]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const hashed = await argumentsHash({ username: "admin" }, keys.value.logs);
+    expect(hashed).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashed).not.toBe(plainHex);
+    expect(await argumentsHash({ username: "admin" }, keys.value.logs)).toBe(hashed);
+  });
+
+  it("keeps one random secret in the Keyring, the same for every caller", async () => {
+    const keyring = env.KEYRING.get(env.KEYRING.idFromName("proxy"));
+    const [first, second] = await Promise.all([keyring.secret(), keyring.secret()]);
+    expect(first).toBe(second);
+    expect(atob(first)).toHaveLength(32);
   });
 });

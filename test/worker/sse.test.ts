@@ -40,7 +40,7 @@ describe("SSE keep-alive", () => {
     upstream.end();
     const chunks = await collected;
     expect(chunks[0]).toBe("event: message\ndata: 1\n\n");
-    expect(chunks).toContain(": keepalive\n\n");
+    expect(chunks).toContain(": keepalive\n");
     expect(chunks.at(-1)).toBe("event: message\ndata: 2\n\n");
   });
 
