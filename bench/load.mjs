@@ -19,7 +19,13 @@ export function rpc(method, params, id = 1) {
   return JSON.stringify({ jsonrpc: "2.0", id, method, ...(params ? { params } : {}) });
 }
 
-export const callBody = (name, args = {}) => rpc("tools/call", { name, arguments: args });
+/** `_meta` that asks the bench upstream for an SSE answer (it travels in the judged message). */
+export const SSE = { "bench/mode": "sse" };
+
+export const callBody = (name, args = {}, meta = undefined) =>
+  rpc("tools/call", { name, arguments: args, ...(meta ? { _meta: meta } : {}) });
+
+export const listBody = (meta = undefined) => rpc("tools/list", meta ? { _meta: meta } : undefined);
 
 function split(url) {
   const parsed = new URL(url);
@@ -144,7 +150,7 @@ export async function progressOnce(url, events, intervalMs) {
     const body = rpc("tools/call", {
       name: "bench_progress",
       arguments: { n: events, intervalMs },
-      _meta: { progressToken: "p1" },
+      _meta: { progressToken: "p1", ...SSE },
     });
     const response = await client.request({ path, method: "POST", headers: HEADERS, body });
     const delays = [];

@@ -5,6 +5,7 @@
  * everything itself. Writes bench/RESULTS.md and bench/results.svg; raw numbers in bench/out.
  *
  *   node bench/run.mjs [--quick] [--launchers=miniflare,wrangler] [--no-variants] [--no-policy]
+ *   node bench/run.mjs --report-only   (re-renders RESULTS.md and the chart from bench/out/results.json)
  *
  * --quick runs about a tenth of the iterations (for development; the results say so).
  */
@@ -13,7 +14,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchDir, bundleWorker, outDir, root } from "./build.mjs";
 import { LAUNCHERS } from "./launchers.mjs";
-import { callBody, once, progressOnce, rpc, sequential, streamOnce, summarize, throughput } from "./load.mjs";
+import {
+  callBody,
+  listBody,
+  once,
+  progressOnce,
+  SSE,
+  sequential,
+  streamOnce,
+  summarize,
+  throughput,
+} from "./load.mjs";
 import { measureMemory } from "./memory.mjs";
 import { machineInfo, renderResults, renderSvg, scenarioTable } from "./report.mjs";
 import { VARIANTS } from "./variants.mjs";
@@ -91,8 +102,12 @@ function messagesOf(text) {
 }
 
 /** Checks that a scenario gets the answer it is about before it is timed. */
-async function verify(url, body, expect) {
-  const { status, text } = await once(url, body);
+async function verify(url, body, expect, mode = "json") {
+  const { status, headers, text } = await once(url, body);
+  const type = String(headers["content-type"] ?? "");
+  const wanted = mode === "sse" ? "text/event-stream" : "application/json";
+  if (!type.startsWith(wanted))
+    throw new Error(`${url}: expected ${wanted}, got "${type}": ${text.slice(0, 200)}`);
   const message = messagesOf(text).find((m) => m.id !== undefined);
   const problem = expect(status, message);
   if (problem) throw new Error(`${url}: ${problem} (HTTP ${status}: ${text.slice(0, 200)})`);
@@ -111,56 +126,31 @@ const expectTools = (count) => (status, m) => {
   return count < 500 && hidden > 0 ? "hidden tools were listed" : "";
 };
 
-/** Every scenario: what is sent where, and the answer it must get. */
+/** Every scenario: what is sent where, and the answer it must get (and in which media type). */
 function scenarios(targets) {
-  const call = (name) => callBody(name);
-  const list = rpc("tools/list");
   const rows = [];
-  const add = (key, target, label, url, body, expect, kind) => {
-    if (targets[target]) rows.push({ key, target, label, url: url(targets[target]), body, expect, kind });
+  const add = (key, target, label, body, expect, kind, mode = "json") => {
+    if (targets[target]) rows.push({ key, target, label, url: targets[target], body, expect, kind, mode });
   };
-  const json = (base) => base;
-  const sse = (base) => `${base}?mode=sse`;
-  add("call", "direct", "tools/call → upstream directly", json, call("bench_allow"), expectOk, "call");
-  add("call", "bare", "tools/call via bare Worker", json, call("bench_allow"), expectOk, "call");
-  add("allow", "warden", "tools/call, allow rule", json, call("bench_allow"), expectOk, "call");
-  add(
-    "deny",
-    "warden",
-    "tools/call, deny rule (not forwarded)",
-    json,
-    call("bench_deny"),
-    expectDenied,
-    "call",
-  );
-  add(
-    "limited",
-    "warden",
-    "tools/call, rate limit (DO round trip)",
-    json,
-    call("bench_limited"),
-    expectOk,
-    "call",
-  );
-  add(
-    "list-json",
-    "direct",
-    "tools/list 500, JSON → upstream directly",
-    json,
-    list,
-    expectTools(500),
-    "list",
-  );
-  add("list-json", "bare", "tools/list 500, JSON via bare Worker", json, list, expectTools(500), "list");
-  add("list-json", "warden", "tools/list 500 (50 hidden), JSON", json, list, expectTools(450), "list");
-  add("list-sse", "direct", "tools/list 500, SSE → upstream directly", sse, list, expectTools(500), "list");
-  add("list-sse", "bare", "tools/list 500, SSE via bare Worker", sse, list, expectTools(500), "list");
-  add("list-sse", "warden", "tools/list 500 (50 hidden), SSE", sse, list, expectTools(450), "list");
+  const call = (name) => callBody(name);
+  const json = listBody();
+  const sse = listBody(SSE);
+  add("call", "direct", "tools/call → upstream directly", call("bench_allow"), expectOk, "call");
+  add("call", "bare", "tools/call via bare Worker", call("bench_allow"), expectOk, "call");
+  add("allow", "warden", "tools/call, allow rule", call("bench_allow"), expectOk, "call");
+  add("deny", "warden", "tools/call, deny rule (not forwarded)", call("bench_deny"), expectDenied, "call");
+  add("limited", "warden", "tools/call, rate limit (DO round trip)", call("bench_limited"), expectOk, "call");
+  add("list-json", "direct", "tools/list 500, JSON → upstream directly", json, expectTools(500), "list");
+  add("list-json", "bare", "tools/list 500, JSON via bare Worker", json, expectTools(500), "list");
+  add("list-json", "warden", "tools/list 500 (50 hidden), JSON", json, expectTools(450), "list");
+  add("list-sse", "direct", "tools/list 500, SSE → upstream directly", sse, expectTools(500), "list", "sse");
+  add("list-sse", "bare", "tools/list 500, SSE via bare Worker", sse, expectTools(500), "list", "sse");
+  add("list-sse", "warden", "tools/list 500 (50 hidden), SSE", sse, expectTools(450), "list", "sse");
   return rows;
 }
 
 async function measureRow(row) {
-  await verify(row.url, row.body, row.expect);
+  await verify(row.url, row.body, row.expect, row.mode);
   const isList = row.kind === "list";
   const latency = await sequential(row.url, row.body, {
     warmup: isList ? PLAN.listWarmup : PLAN.warmup,
@@ -179,12 +169,13 @@ const pick = ({ before, peak, after }) => ({ before, peak, after });
 /** 10 MB (and 1 MB) results streamed through: timing, and the Worker's workerd memory. */
 async function measureStreams(targets, handles) {
   const out = { timing: [], memory: [] };
-  const big = (bytes) => callBody("bench_big", { bytes });
+  const big = (bytes, meta) => callBody("bench_big", { bytes }, meta);
   for (const [target, url] of Object.entries(targets)) {
     for (const mode of ["json", "sse"]) {
-      const endpoint = mode === "sse" ? `${url}?mode=sse` : url;
       const runs = [];
-      for (let i = 0; i < PLAN.streamReps; i++) runs.push(await streamOnce(endpoint, big(10 * MB)));
+      for (let i = 0; i < PLAN.streamReps; i++) {
+        runs.push(await streamOnce(url, big(10 * MB, mode === "sse" ? SSE : undefined)));
+      }
       const ttfb = summarize(runs.map((run) => run.ttfbMs)).p50;
       const total = summarize(runs.map((run) => run.totalMs)).p50;
       out.timing.push({ target, mode, bytes: runs[0].bytes, ttfbMs: ttfb, totalMs: total });
@@ -202,10 +193,10 @@ async function measureStreams(targets, handles) {
   }
   // Control: a tools/list answer is read whole by design (to filter it), so its memory must grow
   // with its size; this shows the measurement can see buffering when there is some.
-  const control = `${targets.warden}?listBytes=`;
+
   for (const size of [1, 10, 1, 10, 1, 10]) {
     const measured = await measureMemory(handles.warden.pids, (sample) =>
-      streamOnce(`${control}${size * MB}`, rpc("tools/list"), sample),
+      streamOnce(targets.warden, listBody({ "bench/listBytes": size * MB }), sample),
     );
     out.memory.push({ target: "warden tools/list (control)", mb: size, ...pick(measured) });
   }
@@ -224,9 +215,9 @@ async function measureProgress(targets) {
   const out = [];
   for (const [target, url] of Object.entries(targets)) {
     const delays = [];
-    await progressOnce(`${url}?mode=sse`, PROGRESS_EVENTS, PROGRESS_INTERVAL_MS);
+    await progressOnce(url, PROGRESS_EVENTS, PROGRESS_INTERVAL_MS);
     for (let i = 0; i < PLAN.progressRuns; i++) {
-      delays.push(...(await progressOnce(`${url}?mode=sse`, PROGRESS_EVENTS, PROGRESS_INTERVAL_MS)));
+      delays.push(...(await progressOnce(url, PROGRESS_EVENTS, PROGRESS_INTERVAL_MS)));
     }
     const summary = summarize(delays);
     out.push({ target, ...summary });
@@ -275,7 +266,7 @@ async function runVariant(variant, upstream, results) {
     if (variant.sseStream) {
       const runs = [];
       for (let i = 0; i < PLAN.streamReps; i++) {
-        runs.push(await streamOnce(`${handle.url}?mode=sse`, callBody("bench_big", { bytes: 10 * MB })));
+        runs.push(await streamOnce(handle.url, callBody("bench_big", { bytes: 10 * MB }, SSE)));
       }
       const totalMs = summarize(runs.map((run) => run.totalMs)).p50;
       results.variants.push({
@@ -348,8 +339,12 @@ async function main() {
   }
   results.elapsedSeconds = (Date.now() - startedAt) / 1000;
   results.loadavgAtEnd = machineInfo().loadavg;
-
   writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeReports(results);
+}
+
+/** RESULTS.md (with bench/analysis.md appended when present), the chart, and the tables on stdout. */
+function writeReports(results) {
   const analysisFile = join(benchDir, "analysis.md");
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, "utf8") : "";
   const markdown = renderResults(results, analysis);
@@ -364,7 +359,9 @@ async function main() {
 }
 
 try {
-  await main();
+  if (flags.has("--report-only"))
+    writeReports(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")));
+  else await main();
 } catch (error) {
   log(error.stack ?? String(error));
   process.exitCode = 1;

@@ -4,10 +4,10 @@
  * id), built on node:http with pre-built JSON so it costs as little as possible. Run as a child
  * process (`node bench/upstream.mjs`); it prints `{"port": N}` once listening.
  *
- * `?mode=json` (default) answers `application/json`; `?mode=sse` answers `text/event-stream`
- * (`event: message\ndata: …\n\n`). Tools:
+ * A request whose `params._meta["bench/mode"]` is "sse" is answered as `text/event-stream`
+ * (`event: message\ndata: …\n\n`), any other as `application/json`. Tools:
  *  - tools/list          500 tools (hidden_000 … hidden_049 among them), pre-serialized; with
- *                        `?listBytes=N`, one tool with an N-byte description (memory control);
+ *                        `_meta["bench/listBytes"]: N`, one tool with an N-byte description (memory control);
  *  - bench_big {bytes}   a text result of `bytes` bytes, written in 64 KiB chunks with back-pressure;
  *  - bench_progress {n, intervalMs}  (SSE) n notifications/progress, each carrying the upstream's
  *                        send time (`process.hrtime`, CLOCK_MONOTONIC, comparable across processes),
@@ -87,12 +87,10 @@ async function sendProgress(res, id, token, count, intervalMs) {
 }
 
 async function handle(req, res) {
-  const url = new URL(req.url, "http://upstream");
   if (req.method !== "POST") {
     res.writeHead(405, { Allow: "POST" }).end();
     return;
   }
-  const mode = url.searchParams.get("mode") === "sse" ? "sse" : "json";
   const parts = [];
   for await (const part of req) parts.push(part);
   let message;
@@ -102,12 +100,16 @@ async function handle(req, res) {
     res.writeHead(400, { "Content-Type": "application/json" }).end('{"error":"bad json"}');
     return;
   }
+  // The mode rides in the message itself (params._meta), which the proxy forwards as judged;
+  // query strings and unknown headers are not guaranteed to reach the upstream.
+  const meta = message.params?._meta ?? {};
+  const mode = meta["bench/mode"] === "sse" ? "sse" : "json";
   if (message.id === undefined) {
     res.writeHead(202).end();
     return;
   }
   if (message.method === "tools/list") {
-    const padding = Number(url.searchParams.get("listBytes") ?? 0);
+    const padding = Number(meta["bench/listBytes"] ?? 0);
     if (padding > 0) {
       // One tool with a huge description: a tools/list answer the proxy must read whole to filter.
       const big = {

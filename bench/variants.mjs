@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { benchDir, bundleWorker } from "./build.mjs";
-import { callBody, rpc } from "./load.mjs";
+import { callBody, listBody, SSE } from "./load.mjs";
 
 const variantsDir = join(benchDir, "variants");
 const benchPolicy = join(benchDir, "policies");
@@ -37,7 +37,7 @@ const listRow = (url) => ({
   target: "variant",
   label: "tools/list 500, JSON",
   url,
-  body: rpc("tools/list"),
+  body: listBody(),
   expect: allTools,
   kind: "list",
 });
@@ -52,8 +52,9 @@ const listSseRow = (url) => ({
   key: "list-sse",
   target: "variant",
   label: "tools/list 500 (50 hidden), SSE",
-  url: `${url}?mode=sse`,
-  body: rpc("tools/list"),
+  url,
+  body: listBody(SSE),
+  mode: "sse",
   expect: (status, m) => (status === 200 && m?.result?.tools?.length === 450 ? "" : "expected 450 tools"),
   kind: "list",
 });

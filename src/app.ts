@@ -57,15 +57,17 @@ app.use("/mcp", async function preflightOrigin(c, next) {
 
 // CORS runs before the pipeline so an allowed origin's preflight is answered and the headers an
 // MCP client must read (Mcp-Session-Id …) are exposed to it.
-app.use(
-  "/mcp",
-  cors({
-    origin: (origin, c) => (isOriginAllowed(origin, new URL(c.req.url), c.get("config")) ? origin : null),
-    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    exposeHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  }),
-);
+const corsHeaders = cors({
+  origin: (origin, c) => (isOriginAllowed(origin, new URL(c.req.url), c.get("config")) ? origin : null),
+  allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+  exposeHeaders: EXPOSED_HEADERS,
+  maxAge: 600,
+});
+// Only browsers send Origin; agents' own clients skip the CORS work entirely.
+app.use("/mcp", async function corsForBrowsers(c, next) {
+  if (c.req.header("Origin") === undefined) return next();
+  return corsHeaders(c, next);
+});
 
 app.post("/mcp", (c) => handlePost(c.req.raw, c.env, c.executionCtx, c.get("config")));
 app.on(["GET", "DELETE"], "/mcp", (c) => handleStreamOrDelete(c.req.raw, c.env, c.get("config")));

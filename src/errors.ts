@@ -31,6 +31,7 @@ export type Refusal =
   | { kind: "header_mismatch"; detail: string }
   | { kind: "session_not_found" }
   | { kind: "keys_unavailable"; detail: string }
+  | { kind: "upstream_answer_too_large"; limit: number }
   | { kind: "upstream_unreachable"; detail: string }
   | { kind: "upstream_timeout"; timeoutMs: number }
   | { kind: "upstream_rejected_credentials"; status: number };
@@ -111,6 +112,12 @@ function toWire(refusal: Refusal): WireError {
         code: JsonRpcCode.InternalError,
         message: "mcp-warden could not load its signing key, so it refuses the request; try again shortly",
         headers: { "Retry-After": "1" },
+      };
+    case "upstream_answer_too_large":
+      return {
+        status: 502,
+        code: JsonRpcCode.InternalError,
+        message: `The upstream's answer is larger than ${refusal.limit} bytes, more than mcp-warden can inspect; it was not passed on`,
       };
     case "upstream_unreachable":
       return {

@@ -20,6 +20,7 @@ import type { Config } from "./config.ts";
 import type { Env } from "./env.ts";
 import { refusalResponse } from "./errors.ts";
 import { answersResponse, mergeAnswers } from "./http/answers.ts";
+import { keepAlive } from "./http/sse.ts";
 import { proxyKeys } from "./keys/keys.ts";
 import { releaseAll } from "./limiter/client.ts";
 import { logDecision } from "./log.ts";
@@ -86,7 +87,9 @@ export async function handlePost(
 
   const settled = await settleRefunds(forwarded.value, limits.refundable, refund);
   const inspected = await inspectToolsList(settled, toolsListIds(enforced.forward), policy.value, agent);
-  return mergeAnswers(inspected, enforced.answers);
+  const merged = await mergeAnswers(inspected, enforced.answers);
+  // A rewritten tools/list answer is short-lived and already passes through JS: no keep-alive.
+  return inspected === settled ? keepAlive(merged, config.sseKeepAliveMs) : merged;
 }
 
 /** Handles `GET /mcp` (the server-to-client SSE stream) and `DELETE /mcp` (end of session). */
@@ -109,14 +112,15 @@ export async function handleStreamOrDelete(request: Request, env: Env, config: C
   );
   if (!forwarded.ok) return refusalResponse(forwarded.error);
   await bindSessionHeader(forwarded.value.headers, keys.value.session, principal.value.name);
-  if (request.method !== "GET") return forwarded.value;
+  if (request.method !== "GET") return keepAlive(forwarded.value, config.sseKeepAliveMs);
   // A resumed GET stream may replay a tools/list answer: it is filtered like the original.
   const policy = activePolicy(env);
   if (!policy.ok) {
     await forwarded.value.body?.cancel();
     return refusalResponse({ kind: "config_invalid", detail: policy.error });
   }
-  return inspectToolsList(forwarded.value, "any", policy.value, principal.value.name);
+  const inspected = await inspectToolsList(forwarded.value, "any", policy.value, principal.value.name);
+  return keepAlive(inspected, config.sseKeepAliveMs);
 }
 
 /** One log line per judged call, written after the response is on its way (`waitUntil`). */

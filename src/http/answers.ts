@@ -3,7 +3,10 @@
  * upstream's response to the forwarded part of a batch (JSON arrays joined; SSE events prepended,
  * so the refused calls are answered at once and the stream then continues untouched).
  */
+
+import { refusalResponse } from "../errors.ts";
 import type { ProxyAnswer } from "../stages/enforce.ts";
+import { MAX_INSPECTED_BYTES, readBounded } from "./bounded.ts";
 import { isEventStream } from "./sse.ts";
 import { encodeEvents } from "./sse-events.ts";
 
@@ -39,7 +42,12 @@ export async function mergeAnswers(response: Response, answers: readonly ProxyAn
     const reader = upstream.getReader();
     return new Response(body, response);
   }
-  const text = await response.text();
+  const read = await readBounded(response.body);
+  if (!read.complete) {
+    await read.rest.cancel();
+    return refusalResponse({ kind: "upstream_answer_too_large", limit: MAX_INSPECTED_BYTES });
+  }
+  const text = read.text;
   let items: unknown;
   try {
     items = JSON.parse(text);

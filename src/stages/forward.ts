@@ -2,14 +2,15 @@
  * Stage 6 — forward. Sends the judged messages upstream, re-serialized from the parsed form (so
  * the upstream reads exactly what the policy read), and streams the answer back: upstream status
  * codes unchanged (202, 404 for an unknown session, 405 for an unsupported GET, 401 with
- * `WWW-Authenticate`), SSE unbuffered with keep-alives, everything else byte for byte.
+ * `WWW-Authenticate`), SSE marked unbuffered, everything else byte for byte. (Keep-alives are
+ * added last, by the pipeline, once the response side has done any rewriting.)
  * An upstream that cannot be reached or does not answer in time becomes a clear 502/504.
  */
 import type { Config } from "../config.ts";
 import type { Env } from "../env.ts";
 import type { Refusal } from "../errors.ts";
 import { type CredentialMode, clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
-import { isEventStream, markUnbuffered, withKeepAlive } from "../http/sse.ts";
+import { isEventStream, markUnbuffered } from "../http/sse.ts";
 import type { Result } from "../result.ts";
 
 /** The URL the demo upstream's Durable Object is addressed by (never leaves the Worker). */
@@ -78,19 +79,9 @@ export async function forward(
   }
 
   const outHeaders = clientResponseHeaders(response.headers, credentials);
-  let body = response.body;
-  if (body !== null && isEventStream(response.headers)) {
-    markUnbuffered(outHeaders);
-    body = withKeepAlive(body, config.sseKeepAliveMs);
-  }
-  return {
-    ok: true,
-    value: new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: outHeaders,
-    }),
-  };
+  if (isEventStream(response.headers)) markUnbuffered(outHeaders);
+  const { status, statusText } = response;
+  return { ok: true, value: new Response(response.body, { status, statusText, headers: outHeaders }) };
 }
 
 async function fetchWithTimeout(

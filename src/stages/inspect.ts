@@ -4,6 +4,8 @@
  * (`listVisibility`), so the list and the calls never disagree. Everything else is untouched.
  */
 
+import { refusalResponse } from "../errors.ts";
+import { MAX_INSPECTED_BYTES, readBounded } from "../http/bounded.ts";
 import { isEventStream } from "../http/sse.ts";
 import { rewriteEvents } from "../http/sse-events.ts";
 import type { Policy } from "../policy/index.ts";
@@ -95,18 +97,21 @@ export async function inspectToolsList(
   }
   const contentType = response.headers.get("Content-Type") ?? "";
   if (!contentType.toLowerCase().startsWith("application/json")) return response;
-  const text = await response.text();
+  const read = await readBounded(response.body);
+  if (!read.complete) {
+    // Too large to inspect, and it may list hidden tools: refused rather than passed unfiltered.
+    await read.rest.cancel();
+    return refusalResponse({ kind: "upstream_answer_too_large", limit: MAX_INSPECTED_BYTES });
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(read.text);
   } catch {
-    return new Response(text, response);
+    return new Response(read.text, response);
   }
   const filtered = rewrite(parsed);
   const headers = new Headers(response.headers);
   headers.delete("Content-Length");
-  return new Response(filtered === undefined ? text : JSON.stringify(filtered), {
-    status: response.status,
-    headers,
-  });
+  const text = filtered === undefined ? read.text : JSON.stringify(filtered);
+  return new Response(text, { status: response.status, headers });
 }

@@ -5,6 +5,7 @@
  * The response itself is never changed: this stage only watches it go by.
  */
 import type { JsonRpcId } from "../errors.ts";
+import { readBounded } from "../http/bounded.ts";
 import { isEventStream } from "../http/sse.ts";
 import { rewriteEvents } from "../http/sse-events.ts";
 import type { PlacedLimit } from "../limiter/client.ts";
@@ -55,7 +56,9 @@ export async function settleRefunds(
     });
     return new Response(body, response);
   }
-  const text = await response.text();
-  check(parse(text));
-  return new Response(text, response);
+  const read = await readBounded(response.body);
+  // Too large to read whole: passed on untouched, and its calls keep their hits (the safe side).
+  if (!read.complete) return new Response(read.rest, response);
+  check(parse(read.text));
+  return new Response(read.text, response);
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { activePolicy } from "../../src/active-policy.ts";
 import type { Env } from "../../src/env.ts";
 import { answersResponse, mergeAnswers } from "../../src/http/answers.ts";
+import { MAX_INSPECTED_BYTES } from "../../src/http/bounded.ts";
 import { proxyKeys } from "../../src/keys/keys.ts";
 import type { PlacedLimit } from "../../src/limiter/client.ts";
 import { argumentsHash, logDecision } from "../../src/log.ts";
@@ -61,6 +62,14 @@ describe("tools/list filtering", () => {
     const filtered = await inspectToolsList(sse(toolsList(99)), "any", demoPolicy(), "anonymous");
     const data = (await filtered.text()).replace("event: message\ndata: ", "").trim();
     expect(names(JSON.parse(data))).toEqual(["list_brokers", "create_user"]);
+  });
+
+  it("refuses a JSON tool list too large to inspect rather than pass it unfiltered", async () => {
+    const padding = "x".repeat(MAX_INSPECTED_BYTES);
+    const huge = Response.json({ ...toolsList(6), result: { ...toolsList(6).result, padding } });
+    const refused = await inspectToolsList(huge, new Set([6]), demoPolicy(), "anonymous");
+    expect(refused.status).toBe(502);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain("larger than");
   });
 
   it("leaves an answer to another request id alone", async () => {

@@ -1,0 +1,45 @@
+/**
+ * Reading a response body the proxy must look at as a whole (a JSON tools/list answer, a JSON
+ * batch answer), without letting an upstream make the isolate hold more than it can afford.
+ */
+
+/** The most the proxy reads into memory to inspect one JSON answer (bytes). */
+export const MAX_INSPECTED_BYTES = 8 * 1024 * 1024;
+
+export type Bounded =
+  | { complete: true; text: string }
+  /** Over the limit: `rest` replays what was read, then the remainder, untouched. */
+  | { complete: false; rest: ReadableStream<Uint8Array> };
+
+/** Reads a body up to `limit` bytes; beyond that, hands back a stream of the whole thing instead. */
+export async function readBounded(
+  body: ReadableStream<Uint8Array>,
+  limit = MAX_INSPECTED_BYTES,
+): Promise<Bounded> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+    if (total > limit) {
+      const rest = new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          const next = chunks.shift();
+          if (next !== undefined) return controller.enqueue(next);
+          const read = await reader.read();
+          if (read.done) controller.close();
+          else controller.enqueue(read.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      return { complete: false, rest };
+    }
+  }
+  const decoder = new TextDecoder();
+  let text = "";
+  for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
+  return { complete: true, text: text + decoder.decode() };
+}
