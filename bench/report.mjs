@@ -95,7 +95,7 @@ function streamTables(launcherResult) {
     "|---|---|---:|---:|---:|---:|",
   ];
   for (const target of [...new Set(memory.map((row) => row.target))]) {
-    for (const mb of [1, 10]) {
+    for (const mb of [...new Set(memory.filter((row) => row.target === target).map((row) => row.mb))]) {
       const runs = memory.filter((row) => row.target === target && row.mb === mb);
       const last = runs[runs.length - 1];
       const growth = Math.max(...runs.map((row) => row.peak - row.before));

@@ -5,19 +5,14 @@
  */
 import { join } from "node:path";
 import { benchDir, bundleWorker } from "./build.mjs";
-import { callBody, listBody, SSE } from "./load.mjs";
+import { callBody, listBody } from "./load.mjs";
 
 const variantsDir = join(benchDir, "variants");
 const benchPolicy = join(benchDir, "policies");
 const noLog = { "log.ts": join(variantsDir, "log-noop.ts") };
 const noShape = { "@modelcontextprotocol/sdk/types.js": join(variantsDir, "sdk-types-noop.js") };
 
-const limiterCount = { "limiter/limiter.ts": join(variantsDir, "limiter-count.ts") };
 const limiterNoop = { "limiter/limiter.ts": join(variantsDir, "limiter-noop.ts") };
-const sseFixed = {
-  "http/sse-events.ts": join(variantsDir, "sse-events-incremental.ts"),
-  "http/sse.ts": join(variantsDir, "sse-keepalive-transform.ts"),
-};
 
 const okCall = (status, m) => (status === 200 && m?.result?.content?.[0]?.text === "ok" ? "" : "expected ok");
 const allTools = (status, m) =>
@@ -47,16 +42,6 @@ const limitedRow = (url) => ({
   key: "limited",
   label: "tools/call rate-limited",
   body: callBody("bench_limited"),
-});
-const listSseRow = (url) => ({
-  key: "list-sse",
-  target: "variant",
-  label: "tools/list 500 (50 hidden), SSE",
-  url,
-  body: listBody(SSE),
-  mode: "sse",
-  expect: (status, m) => (status === 200 && m?.result?.tools?.length === 450 ? "" : "expected 450 tools"),
-  kind: "list",
 });
 /** allow, deny, then the limited call: the same history of limiter hits as the measured proxy. */
 const limiterRows = (url) => [
@@ -112,21 +97,5 @@ export const VARIANTS = [
     durableObjects: true,
     build: () => bundleWorker({ name: "warden-limiter-noop", policyDir: benchPolicy, replace: limiterNoop }),
     rows: limiterRows,
-  },
-  {
-    name: "warden-limiter-count",
-    description: "PROPOSED: Limiter counts with SELECT COUNT(*) and caches its alarm time",
-    durableObjects: true,
-    build: () =>
-      bundleWorker({ name: "warden-limiter-count", policyDir: benchPolicy, replace: limiterCount }),
-    rows: limiterRows,
-  },
-  {
-    name: "warden-sse-fixed",
-    description: "PROPOSED: linear SSE event splitting + TransformStream keep-alive",
-    durableObjects: true,
-    build: () => bundleWorker({ name: "warden-sse-fixed", policyDir: benchPolicy, replace: sseFixed }),
-    rows: (url) => [listSseRow(url)],
-    sseStream: true,
   },
 ];

@@ -42,7 +42,7 @@ export async function mergeAnswers(response: Response, answers: readonly ProxyAn
     const reader = upstream.getReader();
     return new Response(body, response);
   }
-  const read = await readBounded(response.body);
+  const read = await readBounded(response);
   if (!read.complete) {
     await read.rest.cancel();
     return refusalResponse({ kind: "upstream_answer_too_large", limit: MAX_INSPECTED_BYTES });

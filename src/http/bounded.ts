@@ -11,12 +11,15 @@ export type Bounded =
   /** Over the limit: `rest` replays what was read, then the remainder, untouched. */
   | { complete: false; rest: ReadableStream<Uint8Array> };
 
-/** Reads a body up to `limit` bytes; beyond that, hands back a stream of the whole thing instead. */
-export async function readBounded(
-  body: ReadableStream<Uint8Array>,
-  limit = MAX_INSPECTED_BYTES,
-): Promise<Bounded> {
-  const reader = body.getReader();
+/**
+ * Reads a response's body up to `limit` bytes; beyond that, hands back a stream of the whole
+ * thing instead. A body that declares a length within the limit is read natively in one go.
+ */
+export async function readBounded(response: Response, limit = MAX_INSPECTED_BYTES): Promise<Bounded> {
+  const declared = Number(response.headers.get("Content-Length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared <= limit) return { complete: true, text: await response.text() };
+  if (response.body === null) return { complete: true, text: "" };
+  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {

@@ -97,7 +97,7 @@ export async function inspectToolsList(
   }
   const contentType = response.headers.get("Content-Type") ?? "";
   if (!contentType.toLowerCase().startsWith("application/json")) return response;
-  const read = await readBounded(response.body);
+  const read = await readBounded(response);
   if (!read.complete) {
     // Too large to inspect, and it may list hidden tools: refused rather than passed unfiltered.
     await read.rest.cancel();

@@ -56,7 +56,7 @@ export async function settleRefunds(
     });
     return new Response(body, response);
   }
-  const read = await readBounded(response.body);
+  const read = await readBounded(response);
   // Too large to read whole: passed on untouched, and its calls keep their hits (the safe side).
   if (!read.complete) return new Response(read.rest, response);
   check(parse(read.text));
