@@ -333,6 +333,28 @@ function barChart({ x, y, width, height, title, unit, groups, launchers }) {
   return parts.join("\n");
 }
 
+/** Throughput of each Worker scenario as a percentage of the bare Worker's for the same request. */
+function relativeGroups(results, launchers) {
+  const rows = [
+    ["call", "bare", "call", "call bare"],
+    ["allow", "warden", "call", "call allow"],
+    ["deny", "warden", "call", "call deny"],
+    ["limited", "warden", "call", "call rate-limited"],
+    ["list-json", "bare", "list-json", "list JSON bare"],
+    ["list-json", "warden", "list-json", "list JSON warden"],
+    ["list-sse", "bare", "list-sse", "list SSE bare"],
+    ["list-sse", "warden", "list-sse", "list SSE warden"],
+  ];
+  return rows.map(([key, target, bareKey, label]) => ({
+    label,
+    bars: launchers.flatMap((launcher) => {
+      const row = find(results.launchers[launcher].rows, key, target);
+      const bare = find(results.launchers[launcher].rows, bareKey, "bare");
+      return row && bare ? [{ series: launcher, value: (100 * row.load.rps) / bare.load.rps }] : [];
+    }),
+  }));
+}
+
 /** bench/results.svg: p50 latency and throughput, grouped by scenario, one bar per launcher. */
 export function renderSvg(results) {
   const launchers = Object.keys(results.launchers);
@@ -366,7 +388,7 @@ export function renderSvg(results) {
   const legend = ["direct", ...launchers]
     .map(
       (series, i) =>
-        `<rect x="${60 + i * 220}" y="8" width="12" height="12" fill="${COLORS[series]}"/><text x="${78 + i * 220}" y="18" font-size="12">${series === "direct" ? "direct upstream (no Worker)" : results.launchers[series].label}</text>`,
+        `<rect x="${60 + i * 290}" y="8" width="12" height="12" fill="${COLORS[series]}"/><text x="${78 + i * 290}" y="18" font-size="12">${series === "direct" ? "direct upstream (no Worker)" : results.launchers[series].label}</text>`,
     )
     .join("\n");
   const body = [
@@ -386,9 +408,9 @@ export function renderSvg(results) {
       y: 40 + chartHeight,
       width: width - 20,
       height: chartHeight,
-      title: `throughput at ${results.connections} connections (higher is better)`,
-      unit: "req/s",
-      groups: groupsFor((row) => row.load.rps),
+      title: `throughput at ${results.connections} connections, % of the bare Worker on the same launcher (higher is better)`,
+      unit: "% of bare",
+      groups: relativeGroups(results, launchers),
       launchers,
     }),
   ].join("\n");
