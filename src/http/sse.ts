@@ -22,7 +22,9 @@ export function withKeepAlive(
   keepAliveMs: number,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let lastWrite = Date.now();
+  // Idle means a whole interval passed without data: judged by the ticks themselves, so timer
+  // jitter cannot skip a keep-alive (the gap is between one and two intervals).
+  let active = false;
   let atLineStart = true;
   let timer: ReturnType<typeof setInterval> | undefined;
   const stop = () => {
@@ -33,10 +35,13 @@ export function withKeepAlive(
     {
       start(controller) {
         timer = setInterval(() => {
-          if (!atLineStart || Date.now() - lastWrite < keepAliveMs) return;
+          if (active) {
+            active = false;
+            return;
+          }
+          if (!atLineStart) return;
           try {
             controller.enqueue(KEEPALIVE);
-            lastWrite = Date.now();
           } catch {
             stop();
           }
@@ -52,7 +57,7 @@ export function withKeepAlive(
           }
           if (value.byteLength > 0) {
             atLineStart = value[value.byteLength - 1] === LF;
-            lastWrite = Date.now();
+            active = true;
             controller.enqueue(value);
           }
         } catch (error) {
