@@ -19,6 +19,7 @@ type AppEnv = { Bindings: Env; Variables: { config: Config } };
 /** Headers a browser client must be able to read from the proxy's responses (MCP transports). */
 const EXPOSED_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"];
 
+/** The Worker's HTTP app: every route of the proxy. */
 export const app = new Hono<AppEnv>();
 
 app.use("*", async function loadConfig(c, next) {

@@ -73,7 +73,9 @@ export async function handlePost(
   });
   logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, keys.value.logs, ctx);
   const enforced = split(parsed.value, refused);
-  if (enforced.forward.length === 0) return answersResponse(enforced.answers, parsed.value.batch);
+  if (enforced.forward.length === 0) {
+    return answersResponse(enforced.answers, parsed.value.batch, request.headers.get("Mcp-Session-Id"));
+  }
 
   const target = upstreamUrlFor(config);
   const body = JSON.stringify(parsed.value.batch ? enforced.forward : enforced.forward[0]);

@@ -10,10 +10,18 @@ import { MAX_INSPECTED_BYTES, readBounded } from "./bounded.ts";
 import { isEventStream } from "./sse.ts";
 import { encodeEvents } from "./sse-events.ts";
 
-/** The response when nothing was forwarded: the answers as JSON, or 202 when only notifications were refused. */
-export function answersResponse(answers: readonly ProxyAnswer[], batch: boolean): Response {
-  if (answers.length === 0) return new Response(null, { status: 202 });
-  return Response.json(batch ? answers : answers[0]);
+/**
+ * The response when nothing was forwarded: the answers as JSON, or 202 when only notifications
+ * were refused. The client's session id is echoed, as an upstream's answer would carry it.
+ */
+export function answersResponse(
+  answers: readonly ProxyAnswer[],
+  batch: boolean,
+  sessionId: string | null,
+): Response {
+  const headers: Record<string, string> = sessionId === null ? {} : { "Mcp-Session-Id": sessionId };
+  if (answers.length === 0) return new Response(null, { status: 202, headers });
+  return Response.json(batch ? answers : answers[0], { headers });
 }
 
 /** Merges the proxy's answers into the upstream's response to the rest of a batch. */

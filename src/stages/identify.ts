@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import type { Refusal } from "../errors.ts";
 import type { Result } from "../result.ts";
 
+/** The principal of every caller when AGENT_KEYS is not set. */
 export const ANONYMOUS = "anonymous";
 
 export interface Principal {

@@ -88,9 +88,11 @@ describe("the proxy's own answers", () => {
   const denial = { jsonrpc: "2.0", id: 2, result: { isError: true, content: [] } };
 
   it("answers alone with JSON, or 202 when only notifications were refused", async () => {
-    expect(await answersResponse([denial], false).json()).toEqual(denial);
-    expect(await answersResponse([denial], true).json()).toEqual([denial]);
-    expect(answersResponse([], true).status).toBe(202);
+    const alone = answersResponse([denial], false, "s-1.mac");
+    expect(alone.headers.get("Mcp-Session-Id")).toBe("s-1.mac");
+    expect(await alone.json()).toEqual(denial);
+    expect(await answersResponse([denial], true, null).json()).toEqual([denial]);
+    expect(answersResponse([], true, null).status).toBe(202);
   });
 
   it("joins a JSON batch answer and prepends to an SSE one", async () => {
