@@ -131,6 +131,9 @@ function isJsonContentType(header: string): boolean {
 /** Reads the body up to `limit` bytes; `undefined` when it is longer (the rest is not read). */
 async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (request.body === null) return new Uint8Array(0);
+  // A declared length was already checked against the limit (and the runtime holds the body to
+  // it): read natively in one go. Only a chunked body is counted as it arrives.
+  if (request.headers.has("Content-Length")) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -86,8 +86,8 @@ describe("no refused call is ever forwarded", () => {
     const config = readConfig(proxyEnv);
     if (!config.ok) throw new Error(config.error);
     const forwarded: string[] = [];
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
-      const request = input as Request;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input as URL, init);
       const text = await request.text();
       forwarded.push(text);
       const messages = [JSON.parse(text)].flat() as Array<{ id?: unknown }>;
