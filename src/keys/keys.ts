@@ -14,7 +14,7 @@ export interface ProxyKeys {
 }
 
 const encoder = new TextEncoder();
-let cached: { secret: string | undefined; keys: Promise<ProxyKeys> } | undefined;
+const cache = new WeakMap<object, Promise<ProxyKeys>>();
 
 async function derive(secret: string, purpose: string): Promise<CryptoKey> {
   const raw = await crypto.subtle.digest("SHA-256", encoder.encode(`mcp-warden ${purpose}\n${secret}`));
@@ -31,15 +31,17 @@ async function load(env: Env): Promise<ProxyKeys> {
   return { session, logs };
 }
 
-/** The keys for this isolate. */
+/** The keys for this isolate's environment (loaded once; a failure is not kept). */
 export async function proxyKeys(env: Env): Promise<Result<ProxyKeys, string>> {
-  if (cached === undefined || cached.secret !== env.SESSION_SECRET) {
-    cached = { secret: env.SESSION_SECRET, keys: load(env) };
+  let keys = cache.get(env);
+  if (keys === undefined) {
+    keys = load(env);
+    cache.set(env, keys);
   }
   try {
-    return { ok: true, value: await cached.keys };
+    return { ok: true, value: await keys };
   } catch (error) {
-    cached = undefined;
+    cache.delete(env);
     return { ok: false, error: `the keyring could not be reached (${String(error)})` };
   }
 }

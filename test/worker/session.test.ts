@@ -54,3 +54,35 @@ describe("session binding", () => {
     expect(await upstreamSessionId(request, await key(), "alice")).toEqual({ ok: true, value: null });
   });
 });
+
+describe("the keyring", () => {
+  it("fails closed when the secret cannot be loaded, and tries again on the next request", async () => {
+    const down = {
+      ...env,
+      SESSION_SECRET: undefined,
+      KEYRING: {
+        idFromName: (name: string) => env.KEYRING.idFromName(name),
+        get: () => ({ secret: () => Promise.reject(new Error("keyring down")) }),
+      },
+    } as unknown as typeof env;
+    const failed = await proxyKeys(down);
+    expect(failed.ok).toBe(false);
+    if (!failed.ok) expect(failed.error).toContain("keyring could not be reached");
+    // The failure is not cached: the real keyring answers the next call.
+    expect((await proxyKeys(env)).ok).toBe(true);
+  });
+
+  it("uses SESSION_SECRET when it is set, so ids bound under it verify only under it", async () => {
+    const withSecret = { ...env, SESSION_SECRET: "operator-secret" } as typeof env;
+    const keys = await proxyKeys(withSecret);
+    if (!keys.ok) throw new Error(keys.error);
+    const headers = new Headers({ "Mcp-Session-Id": "up-1" });
+    await bindSessionHeader(headers, keys.value.session, "alice");
+    const id = headers.get("Mcp-Session-Id") as string;
+    expect(await upstreamSessionId(presenting(id), keys.value.session, "alice")).toEqual({
+      ok: true,
+      value: "up-1",
+    });
+    expect((await upstreamSessionId(presenting(id), await key(), "alice")).ok).toBe(false);
+  });
+});
