@@ -49,16 +49,19 @@ export function withKeepAlive(
       },
       async pull(controller) {
         try {
-          const { done, value } = await reader.read();
-          if (done) {
-            stop();
-            controller.close();
-            return;
-          }
-          if (value.byteLength > 0) {
+          // A pull that enqueues nothing is not called again: skip empty chunks within this one.
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              stop();
+              controller.close();
+              return;
+            }
+            if (value.byteLength === 0) continue;
             atLineStart = value[value.byteLength - 1] === LF;
             active = true;
             controller.enqueue(value);
+            return;
           }
         } catch (error) {
           stop();

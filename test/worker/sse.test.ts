@@ -64,6 +64,15 @@ describe("SSE keep-alive", () => {
     expect((await reader.read()).done).toBe(true);
   });
 
+  it("does not stall on an empty chunk", async () => {
+    const upstream = source();
+    const collected = readAll(withKeepAlive(upstream.stream, 10_000));
+    upstream.write("");
+    upstream.write("data: after\n\n");
+    upstream.end();
+    expect((await collected).join("")).toBe("data: after\n\n");
+  });
+
   it("cancels the upstream when the client goes away", async () => {
     let cancelled: unknown;
     const upstream = new ReadableStream<Uint8Array>({
