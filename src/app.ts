@@ -11,7 +11,7 @@ import type { Env } from "./env.ts";
 import { JsonRpcCode, jsonRpcError, refusalResponse } from "./errors.ts";
 import { POLICY } from "./generated/policy.ts";
 import { handlePost, handleStreamOrDelete } from "./pipeline.ts";
-import { credentialMode, forward, upstreamUrlFor } from "./stages/forward.ts";
+import { forward, upstreamUrlFor } from "./stages/forward.ts";
 import { checkOrigin, isOriginAllowed } from "./stages/origin.ts";
 
 type AppEnv = { Bindings: Env; Variables: { config: Config } };
@@ -90,7 +90,7 @@ async function wellKnown(c: import("hono").Context<AppEnv>): Promise<Response> {
   const config = c.get("config");
   const refusal = checkOrigin(c.req.raw, config);
   if (refusal) return refusalResponse(refusal);
-  if (credentialMode(config).kind !== "passthrough" || config.upstreamUrl === undefined) return c.notFound();
+  if (config.credentials.kind !== "passthrough" || config.upstreamUrl === undefined) return c.notFound();
   // The client derives `/.well-known/<document>/mcp` from the proxy's URL; the upstream serves
   // the same document under its own path.
   const incoming = new URL(c.req.url);

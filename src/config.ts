@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Env } from "./env.ts";
+import { fromHex } from "./hex.ts";
+import type { CredentialMode } from "./http/headers.ts";
 import type { Result } from "./result.ts";
 
 /** Validated configuration, derived once per isolate from the Worker's vars and secrets. */
@@ -15,6 +17,8 @@ export interface Config {
   /** Agent name → SHA-256 of its key, as bytes. `undefined` when `AGENT_KEYS` is not set. */
   agentKeys: ReadonlyArray<{ name: string; keyHash: Uint8Array }> | undefined;
   upstreamAuthorization: string | undefined;
+  /** How the upstream is authenticated (DESIGN §6), decided once from the two above. */
+  credentials: CredentialMode;
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -74,7 +78,7 @@ const agentKeys = z
       });
       return z.NEVER;
     }
-    return Object.entries(shape.data).map(([name, hex]) => ({ name, keyHash: hexToBytes(hex) }));
+    return Object.entries(shape.data).map(([name, hex]) => ({ name, keyHash: fromHex(hex) }));
   });
 
 const ConfigSchema = z.object({
@@ -109,6 +113,13 @@ function parseConfig(env: Env): Result<Config, string> {
     return { ok: false, error: parsed.error.issues.map((issue) => issue.message).join("; ") };
   }
   const vars = parsed.data;
+  const upstreamAuthorization = vars.UPSTREAM_AUTHORIZATION?.trim() || undefined;
+  const credentials: CredentialMode =
+    upstreamAuthorization !== undefined
+      ? { kind: "inject", authorization: upstreamAuthorization }
+      : vars.AGENT_KEYS === undefined
+        ? { kind: "passthrough" }
+        : { kind: "none" };
   const origins = (vars.ALLOWED_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim())
@@ -124,15 +135,8 @@ function parseConfig(env: Env): Result<Config, string> {
       loopbackOnly: vars.LOOPBACK_ONLY === "true" || vars.LOOPBACK_ONLY === "1",
       sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
       agentKeys: vars.AGENT_KEYS,
-      upstreamAuthorization: vars.UPSTREAM_AUTHORIZATION?.trim()
-        ? vars.UPSTREAM_AUTHORIZATION.trim()
-        : undefined,
+      upstreamAuthorization,
+      credentials,
     },
   };
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }

@@ -17,6 +17,8 @@ export interface DecisionLogLine {
   retryAfterSeconds?: number;
 }
 
+import { toHex } from "./hex.ts";
+
 const encoder = new TextEncoder();
 
 /**
@@ -26,9 +28,7 @@ const encoder = new TextEncoder();
  */
 export async function argumentsHash(args: unknown, key: CryptoKey): Promise<string> {
   const digest = await crypto.subtle.sign("HMAC", key, encoder.encode(JSON.stringify(args) ?? ""));
-  let hex = "";
-  for (const byte of new Uint8Array(digest).subarray(0, 8)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(new Uint8Array(digest).subarray(0, 8));
 }
 
 /** Writes one decision line to the Worker's log (Workers Logs / `wrangler tail`). */

@@ -21,9 +21,10 @@ import type { Env } from "./env.ts";
 import { refusalResponse } from "./errors.ts";
 import { answersResponse, mergeAnswers } from "./http/answers.ts";
 import { keepAlive } from "./http/sse.ts";
-import { proxyKeys } from "./keys/keys.ts";
+import { type ProxyKeys, proxyKeys } from "./keys/keys.ts";
 import { releaseAll } from "./limiter/client.ts";
 import { logDecision } from "./log.ts";
+import type { Result } from "./result.ts";
 import { checkMirroredHeaders, decideAll, type Judgement } from "./stages/decide.ts";
 import { refuseByPolicy, split } from "./stages/enforce.ts";
 import { forward, upstreamUrlFor } from "./stages/forward.ts";
@@ -35,6 +36,30 @@ import { errorIdOf, parseBody } from "./stages/parse.ts";
 import { bindSessionHeader, upstreamSessionId } from "./stages/session.ts";
 import { settleRefunds } from "./stages/settle.ts";
 
+/** Who is calling, with the keys that bind its session and the upstream session it may use. */
+interface Caller {
+  agent: string;
+  keys: ProxyKeys;
+  /** The upstream's own session id (unwrapped from the bound one), or null. */
+  session: string | null;
+}
+
+/** Stages 1, 2 and 2½, shared by every method: origin, identify, session. */
+async function admit(request: Request, env: Env, config: Config): Promise<Result<Caller, Response>> {
+  const originRefusal = checkOrigin(request, config);
+  if (originRefusal) return { ok: false, error: refusalResponse(originRefusal) };
+
+  const principal = await identify(request, config);
+  if (!principal.ok) return { ok: false, error: refusalResponse(principal.error) };
+  const agent = principal.value.name;
+  const keys = await proxyKeys(env);
+  if (!keys.ok)
+    return { ok: false, error: refusalResponse({ kind: "keys_unavailable", detail: keys.error }) };
+  const session = await upstreamSessionId(request, keys.value.session, agent);
+  if (!session.ok) return { ok: false, error: refusalResponse(session.error) };
+  return { ok: true, value: { agent, keys: keys.value, session: session.value } };
+}
+
 /** Handles `POST /mcp`: one JSON-RPC message or a batch. */
 export async function handlePost(
   request: Request,
@@ -43,16 +68,9 @@ export async function handlePost(
   config: Config,
 ): Promise<Response> {
   const started = Date.now();
-  const originRefusal = checkOrigin(request, config);
-  if (originRefusal) return refusalResponse(originRefusal);
-
-  const principal = await identify(request, config);
-  if (!principal.ok) return refusalResponse(principal.error);
-  const agent = principal.value.name;
-  const keys = await proxyKeys(env);
-  if (!keys.ok) return refusalResponse({ kind: "keys_unavailable", detail: keys.error });
-  const session = await upstreamSessionId(request, keys.value.session, agent);
-  if (!session.ok) return refusalResponse(session.error);
+  const caller = await admit(request, env, config);
+  if (!caller.ok) return caller.error;
+  const { agent, keys, session } = caller.value;
 
   const parsed = await parseBody(request, config);
   if (!parsed.ok) return refusalResponse(parsed.error);
@@ -69,9 +87,9 @@ export async function handlePost(
     env,
     policy: policy.value,
     agent,
-    session: session.value,
+    session,
   });
-  logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, keys.value.logs, ctx);
+  logJudgement(judgement, limits, request, agent, policy.value.shortHash, started, keys.logs, ctx);
   const enforced = split(parsed.value, refused);
   if (enforced.forward.length === 0) {
     return answersResponse(enforced.answers, parsed.value.batch, request.headers.get("Mcp-Session-Id"));
@@ -80,12 +98,12 @@ export async function handlePost(
   const target = upstreamUrlFor(config);
   const body = JSON.stringify(parsed.value.batch ? enforced.forward : enforced.forward[0]);
   const refund = (placed: Parameters<typeof releaseAll>[1]) => ctx.waitUntil(releaseAll(env, placed));
-  const forwarded = await forward({ request, target, body, upstreamSessionId: session.value }, config, env);
+  const forwarded = await forward({ request, target, body, upstreamSessionId: session }, config, env);
   if (!forwarded.ok) {
     for (const placed of limits.refundable.values()) refund(placed);
     return refusalResponse(forwarded.error, errorId);
   }
-  await bindSessionHeader(forwarded.value.headers, keys.value.session, agent);
+  await bindSessionHeader(forwarded.value.headers, keys.session, agent);
 
   const settled = await settleRefunds(forwarded.value, limits.refundable, refund);
   const inspected = await inspectToolsList(settled, toolsListIds(enforced.forward), policy.value, agent);
@@ -96,24 +114,14 @@ export async function handlePost(
 
 /** Handles `GET /mcp` (the server-to-client SSE stream) and `DELETE /mcp` (end of session). */
 export async function handleStreamOrDelete(request: Request, env: Env, config: Config): Promise<Response> {
-  const originRefusal = checkOrigin(request, config);
-  if (originRefusal) return refusalResponse(originRefusal);
-
-  const principal = await identify(request, config);
-  if (!principal.ok) return refusalResponse(principal.error);
-  const keys = await proxyKeys(env);
-  if (!keys.ok) return refusalResponse({ kind: "keys_unavailable", detail: keys.error });
-  const session = await upstreamSessionId(request, keys.value.session, principal.value.name);
-  if (!session.ok) return refusalResponse(session.error);
+  const caller = await admit(request, env, config);
+  if (!caller.ok) return caller.error;
+  const { agent, keys, session } = caller.value;
 
   const target = upstreamUrlFor(config);
-  const forwarded = await forward(
-    { request, target, body: null, upstreamSessionId: session.value },
-    config,
-    env,
-  );
+  const forwarded = await forward({ request, target, body: null, upstreamSessionId: session }, config, env);
   if (!forwarded.ok) return refusalResponse(forwarded.error);
-  await bindSessionHeader(forwarded.value.headers, keys.value.session, principal.value.name);
+  await bindSessionHeader(forwarded.value.headers, keys.session, agent);
   if (request.method !== "GET") return keepAlive(forwarded.value, config.sseKeepAliveMs);
   // A resumed GET stream may replay a tools/list answer: it is filtered like the original.
   const policy = activePolicy(env);
@@ -121,7 +129,7 @@ export async function handleStreamOrDelete(request: Request, env: Env, config: C
     await forwarded.value.body?.cancel();
     return refusalResponse({ kind: "config_invalid", detail: policy.error });
   }
-  const inspected = await inspectToolsList(forwarded.value, "any", policy.value, principal.value.name);
+  const inspected = await inspectToolsList(forwarded.value, "any", policy.value, agent);
   return keepAlive(inspected, config.sseKeepAliveMs);
 }
 

@@ -20,29 +20,41 @@ export async function readBounded(response: Response, limit = MAX_INSPECTED_BYTE
   if (Number.isFinite(declared) && declared <= limit) return { complete: true, text: await response.text() };
   if (response.body === null) return { complete: true, text: "" };
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.byteLength;
-    if (total > limit) {
-      const rest = new ReadableStream<Uint8Array>({
-        pull: async (controller) => {
-          const next = chunks.shift();
-          if (next !== undefined) return controller.enqueue(next);
-          const read = await reader.read();
-          if (read.done) controller.close();
-          else controller.enqueue(read.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      });
-      return { complete: false, rest };
-    }
+  const { chunks, overflow } = await collectUpTo(reader, limit);
+  if (overflow) {
+    const rest = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const next = chunks.shift();
+        if (next !== undefined) return controller.enqueue(next);
+        const read = await reader.read();
+        if (read.done) controller.close();
+        else controller.enqueue(read.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return { complete: false, rest };
   }
   const decoder = new TextDecoder();
   let text = "";
   for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
   return { complete: true, text: text + decoder.decode() };
+}
+
+/**
+ * Reads chunks until the stream ends or more than `limit` bytes have arrived (`overflow`; the
+ * chunk that crossed the limit is kept, and the rest is left unread in `reader`).
+ */
+export async function collectUpTo(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  limit: number,
+): Promise<{ chunks: Uint8Array[]; total: number; overflow: boolean }> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { chunks, total, overflow: false };
+    chunks.push(value);
+    total += value.byteLength;
+    if (total > limit) return { chunks, total, overflow: true };
+  }
 }

@@ -9,20 +9,12 @@
 import type { Config } from "../config.ts";
 import type { Env } from "../env.ts";
 import type { Refusal } from "../errors.ts";
-import { type CredentialMode, clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { isEventStream, markUnbuffered } from "../http/sse.ts";
 import type { Result } from "../result.ts";
 
 /** The URL the demo upstream's Durable Object is addressed by (never leaves the Worker). */
 export const DEMO_UPSTREAM_URL = "https://demo-upstream.invalid/mcp";
-
-/** How the upstream is authenticated, from the configuration (DESIGN §6). */
-export function credentialMode(config: Config): CredentialMode {
-  if (config.upstreamAuthorization !== undefined) {
-    return { kind: "inject", authorization: config.upstreamAuthorization };
-  }
-  return config.agentKeys === undefined ? { kind: "passthrough" } : { kind: "none" };
-}
 
 /**
  * Maps a path under the proxy to the upstream URL it stands for: `/mcp` → `UPSTREAM_URL`, exactly.
@@ -49,7 +41,7 @@ export async function forward(
   config: Config,
   env: Env,
 ): Promise<Result<Response, Refusal>> {
-  const credentials = credentialMode(config);
+  const { credentials } = config;
   const headers = upstreamRequestHeaders(input.request.headers, credentials);
   if (input.body !== null) headers.set("Content-Type", "application/json");
   if (input.upstreamSessionId !== undefined) {

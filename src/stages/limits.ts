@@ -6,6 +6,7 @@
 
 import type { Env } from "../env.ts";
 import type { JsonRpcId } from "../errors.ts";
+import { toHex } from "../hex.ts";
 import { type PlacedLimit, reserveAll } from "../limiter/client.ts";
 import { type Limit, limitArgKey, type Policy } from "../policy/index.ts";
 import type { Judgement } from "./decide.ts";
@@ -40,7 +41,7 @@ export async function limitKey(limit: Limit, args: unknown, ctx: LimitContext): 
   if (key.length <= MAX_KEY_LENGTH) return key;
   // A long argument value is named by its digest, so object names stay short.
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return `arg:${limit.ruleId}:sha256:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `arg:${limit.ruleId}:sha256:${toHex(new Uint8Array(digest))}`;
 }
 
 /**

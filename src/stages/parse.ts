@@ -8,6 +8,7 @@
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config.ts";
 import type { JsonRpcId, Refusal } from "../errors.ts";
+import { collectUpTo } from "../http/bounded.ts";
 import { hasNonFiniteNumber } from "../json-walk.ts";
 import type { Result } from "../result.ts";
 
@@ -135,17 +136,10 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
   // it): read natively in one go. Only a chunked body is counted as it arrives.
   if (request.headers.has("Content-Length")) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
+  const { chunks, total, overflow } = await collectUpTo(reader, limit);
+  if (overflow) {
+    await reader.cancel();
+    return undefined;
   }
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const bytes = new Uint8Array(total);

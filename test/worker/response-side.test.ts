@@ -22,6 +22,13 @@ function demoPolicy(): Policy {
   return policy.value;
 }
 
+/** The proxy's log-hashing key, as the pipeline gets it. */
+async function logKey(): Promise<CryptoKey> {
+  const keys = await proxyKeys(env);
+  if (!keys.ok) throw new Error(keys.error);
+  return keys.value.logs;
+}
+
 const toolsList = (id: number) => ({
   jsonrpc: "2.0",
   id,
@@ -150,8 +157,7 @@ describe("decision log", () => {
 
   it("writes one JSON line with a hash of the arguments, never the arguments", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const keys = await proxyKeys(env);
-    if (!keys.ok) throw new Error(keys.error);
+    const key = await logKey();
     await logDecision(
       {
         principal: "alice",
@@ -163,7 +169,7 @@ describe("decision log", () => {
         args: { password: "hunter2" },
         latencyMs: 1,
       },
-      keys.value.logs,
+      key,
     );
     expect(log).toHaveBeenCalledTimes(1);
     const line = String(log.mock.calls[0]?.[0]);
@@ -183,16 +189,15 @@ describe("decision log", () => {
 
 describe("the proxy's keys", () => {
   it("hashes arguments with a secret key: not the plain SHA-256 anyone could compute", async () => {
-    const keys = await proxyKeys(env);
-    if (!keys.ok) throw new Error(keys.error);
+    const key = await logKey();
     const plain = await crypto.subtle.digest("SHA-256", new TextEncoder().encode('{"username":"admin"}'));
     const plainHex = [...new Uint8Array(plain).subarray(0, 8)]
       .map((b) => b.toString(16).padStart(2, "0"))
       .join("");
-    const hashed = await argumentsHash({ username: "admin" }, keys.value.logs);
+    const hashed = await argumentsHash({ username: "admin" }, key);
     expect(hashed).toMatch(/^[0-9a-f]{16}$/);
     expect(hashed).not.toBe(plainHex);
-    expect(await argumentsHash({ username: "admin" }, keys.value.logs)).toBe(hashed);
+    expect(await argumentsHash({ username: "admin" }, key)).toBe(hashed);
   });
 
   it("keeps one random secret in the Keyring, the same for every caller", async () => {
